@@ -1,0 +1,557 @@
+"""Search spaces: stages of blocks with a choice of operation per block and a depth per stage.
+
+The one-hot encoding follows the BINAS paper: ``alpha`` concatenates, over (stage, block, op), a
+one-hot vector for *every* block (active or not); ``beta`` concatenates, over (stage, depth
+option), a one-hot vector per stage.  The activity of block ``b`` (0-based) of stage ``s`` is
+
+.. math:: \\pi_{s,b}(\\beta) = \\sum_{d \\in D_s,\\ d > b} \\beta_{s,d}.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from binas_opt.architecture import Architecture
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["Stage", "FixedPart", "SearchSpace", "EncodingIndex"]
+
+
+def _as_label_tuple(labels: Sequence[Any], where: str) -> tuple[str, ...]:
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"{where}: expected a sequence of op labels, got {labels!r}")
+    out = tuple(str(x) for x in labels)
+    if not out:
+        raise ValueError(f"{where}: the list of op choices is empty")
+    if len(set(out)) != len(out):
+        dup = sorted({x for x in out if out.count(x) > 1})
+        raise ValueError(f"{where}: duplicate op labels {dup}")
+    return out
+
+
+@dataclass(frozen=True, init=False)
+class Stage:
+    """One stage of a search space.
+
+    Parameters
+    ----------
+    depths : sequence of int
+        Allowed numbers of active blocks, e.g. ``(2, 3, 4)``; ``max_depth = max(depths)``.
+    ops : sequence of str, or sequence of sequences of str
+        Op labels shared by every block, or one list of labels per block (``max_depth`` lists).
+    name : str, optional
+        A name for messages and plots.
+    channels, stride, activation
+        Optional MobileNetV3 metadata (output channels, stride of the first block, ``"relu"`` or
+        ``"hswish"``) used by architecture strings, analytic resource tables and the PyTorch side.
+    """
+
+    depths: tuple[int, ...]
+    ops: tuple[tuple[str, ...], ...]
+    name: str | None = None
+    channels: int | None = None
+    stride: int = 1
+    activation: str = "hswish"
+
+    def __init__(self, depths, ops, name=None, channels=None, stride=1, activation="hswish"):
+        where = f"Stage {name!r}" if name else "Stage"
+        try:
+            d = tuple(int(x) for x in depths)
+        except TypeError as exc:
+            raise TypeError(f"{where}: depths must be a sequence of ints, got {depths!r}") from exc
+        if not d:
+            raise ValueError(f"{where}: depths is empty")
+        if any(x < 1 for x in d):
+            raise ValueError(f"{where}: depths must be >= 1, got {d}")
+        if len(set(d)) != len(d):
+            raise ValueError(f"{where}: depths has duplicates: {d}")
+        d = tuple(sorted(d))
+        max_depth = d[-1]
+        if isinstance(ops, Sequence) and ops and all(
+            isinstance(o, Sequence) and not isinstance(o, str) for o in ops
+        ):
+            if len(ops) != max_depth:
+                raise ValueError(
+                    f"{where}: ops gives {len(ops)} per-block lists but max(depths) = {max_depth}"
+                )
+            per_block = tuple(
+                _as_label_tuple(o, f"{where} block {b}") for b, o in enumerate(ops)
+            )
+        else:
+            shared = _as_label_tuple(ops, f"{where} ops")
+            per_block = (shared,) * max_depth
+        if activation not in ("relu", "hswish"):
+            raise ValueError(f"{where}: activation must be 'relu' or 'hswish', got {activation!r}")
+        object.__setattr__(self, "depths", d)
+        object.__setattr__(self, "ops", per_block)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "channels", None if channels is None else int(channels))
+        object.__setattr__(self, "stride", int(stride))
+        object.__setattr__(self, "activation", activation)
+
+    @property
+    def max_depth(self) -> int:
+        return self.depths[-1]
+
+    @property
+    def min_depth(self) -> int:
+        return self.depths[0]
+
+    @property
+    def num_ops(self) -> tuple[int, ...]:
+        """Number of op choices of every block."""
+        return tuple(len(o) for o in self.ops)
+
+    @property
+    def num_architectures(self) -> int:
+        return sum(math.prod(self.num_ops[:d]) for d in self.depths)
+
+    def to_dict(self) -> dict[str, Any]:
+        shared = all(o == self.ops[0] for o in self.ops)
+        return {
+            "depths": list(self.depths),
+            "ops": list(self.ops[0]) if shared else [list(o) for o in self.ops],
+            "name": self.name,
+            "channels": self.channels,
+            "stride": self.stride,
+            "activation": self.activation,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Stage:
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class FixedPart:
+    """The non-searchable part of a MobileNetV3-style network.
+
+    ``prefix`` and ``suffix`` are block strings in timm's ``arch_def`` grammar (the first
+    depthwise block and the final 1x1 conv); the stem conv and the classifier head are described
+    by the remaining fields.
+    """
+
+    in_channels: int = 3
+    stem_channels: int = 16
+    stem_stride: int = 2
+    prefix: tuple[str, ...] = ("ds_r1_k3_s1_e1_c16_nre",)
+    suffix: tuple[str, ...] = ("cn_r1_k1_s1_c960",)
+    head_features: int = 1280
+    num_classes: int = 1000
+    input_size: int = 224
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "in_channels": self.in_channels,
+            "stem_channels": self.stem_channels,
+            "stem_stride": self.stem_stride,
+            "prefix": list(self.prefix),
+            "suffix": list(self.suffix),
+            "head_features": self.head_features,
+            "num_classes": self.num_classes,
+            "input_size": self.input_size,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FixedPart:
+        d = dict(d)
+        d["prefix"] = tuple(d.get("prefix", ()))
+        d["suffix"] = tuple(d.get("suffix", ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class EncodingIndex:
+    """Flat index arrays of a space's encoding (computed once per space).
+
+    Attributes
+    ----------
+    alpha_offset : ndarray, shape (n_stages, max_blocks)
+        Position in ``alpha`` of op 0 of block (s, b); -1 where the block does not exist.
+    beta_offset : ndarray, shape (n_stages,)
+        Position in ``beta`` of the first depth option of stage s.
+    alpha_stage, alpha_block, alpha_op : ndarray, shape (n_alpha,)
+        Stage, block and op of each alpha entry.
+    beta_stage, beta_depth : ndarray, shape (n_beta,)
+        Stage and depth value of each beta entry.
+    """
+
+    alpha_offset: np.ndarray
+    beta_offset: np.ndarray
+    alpha_stage: np.ndarray
+    alpha_block: np.ndarray
+    alpha_op: np.ndarray
+    beta_stage: np.ndarray
+    beta_depth: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SearchSpace:
+    """A sequence of stages; see the module docstring for the encoding.
+
+    Parameters
+    ----------
+    stages : sequence of Stage
+    fixed : FixedPart, optional
+        The fixed stem/head of a MobileNetV3-style network (needed for arch strings and models).
+    name : str, optional
+    """
+
+    stages: tuple[Stage, ...]
+    fixed: FixedPart | None = None
+    name: str | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __init__(self, stages: Sequence[Stage], fixed: FixedPart | None = None, name=None):
+        stages = tuple(stages)
+        if not stages:
+            raise ValueError("SearchSpace: stages is empty")
+        for i, s in enumerate(stages):
+            if not isinstance(s, Stage):
+                raise TypeError(f"SearchSpace: stages[{i}] is {type(s).__name__}, expected Stage")
+        object.__setattr__(self, "stages", stages)
+        object.__setattr__(self, "fixed", fixed)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_cache", {})
+
+    # ------------------------------------------------------------------ equality
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchSpace):
+            return NotImplemented
+        return self.stages == other.stages and self.fixed == other.fixed
+
+    def __hash__(self) -> int:
+        return hash((self.stages, self.fixed))
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_stages(self) -> int:
+        return len(self.stages)
+
+    @cached_property
+    def n_alpha(self) -> int:
+        return int(sum(sum(s.num_ops) for s in self.stages))
+
+    @cached_property
+    def n_beta(self) -> int:
+        return int(sum(len(s.depths) for s in self.stages))
+
+    @property
+    def n_vars(self) -> int:
+        """Length of ``x = (alpha, beta)``."""
+        return self.n_alpha + self.n_beta
+
+    @property
+    def num_architectures(self) -> int:
+        """Number of distinct (canonical) architectures."""
+        return math.prod(s.num_architectures for s in self.stages)
+
+    def stage_name(self, s: int) -> str:
+        return self.stages[s].name or f"stage{s}"
+
+    @cached_property
+    def index(self) -> EncodingIndex:
+        n_s = self.n_stages
+        max_b = max(s.max_depth for s in self.stages)
+        a_off = -np.ones((n_s, max_b), dtype=np.int64)
+        a_stage, a_block, a_op, b_stage, b_depth, b_off = [], [], [], [], [], []
+        pos = 0
+        for si, st in enumerate(self.stages):
+            for b, n in enumerate(st.num_ops):
+                a_off[si, b] = pos
+                a_stage.append(np.full(n, si))
+                a_block.append(np.full(n, b))
+                a_op.append(np.arange(n))
+                pos += n
+        bpos = 0
+        for si, st in enumerate(self.stages):
+            b_off.append(bpos)
+            b_stage.append(np.full(len(st.depths), si))
+            b_depth.append(np.asarray(st.depths))
+            bpos += len(st.depths)
+        cat = np.concatenate
+        return EncodingIndex(
+            alpha_offset=a_off,
+            beta_offset=np.asarray(b_off, dtype=np.int64),
+            alpha_stage=cat(a_stage).astype(np.int64),
+            alpha_block=cat(a_block).astype(np.int64),
+            alpha_op=cat(a_op).astype(np.int64),
+            beta_stage=cat(b_stage).astype(np.int64),
+            beta_depth=cat(b_depth).astype(np.int64),
+        )
+
+    # ------------------------------------------------------------------ validation
+    def validate(self, arch: Architecture, name: str = "architecture") -> Architecture:
+        """Raise ``ValueError`` naming the offending stage/block if ``arch`` is not in the space."""
+        if not isinstance(arch, Architecture):
+            raise TypeError(f"{name}: expected Architecture, got {type(arch).__name__}")
+        if len(arch.depths) != self.n_stages or len(arch.ops) != self.n_stages:
+            raise ValueError(
+                f"{name}: has {len(arch.depths)} stages, the space has {self.n_stages}"
+            )
+        for s, st in enumerate(self.stages):
+            if arch.depths[s] not in st.depths:
+                raise ValueError(
+                    f"{name}: depth {arch.depths[s]} of {self.stage_name(s)} is not one of "
+                    f"{st.depths}"
+                )
+            if len(arch.ops[s]) != st.max_depth:
+                raise ValueError(
+                    f"{name}: {self.stage_name(s)} has {len(arch.ops[s])} op indices, "
+                    f"expected {st.max_depth} (one per block, inactive blocks included)"
+                )
+            for b, (o, n) in enumerate(zip(arch.ops[s], st.num_ops, strict=True)):
+                if not 0 <= o < n:
+                    raise ValueError(
+                        f"{name}: op index {o} of {self.stage_name(s)} block {b} is outside "
+                        f"[0, {n})"
+                    )
+        return arch
+
+    def canonical(self, arch: Architecture) -> Architecture:
+        return arch.canonical()
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+        """One-hot ``(alpha, beta)`` in the paper's layout."""
+        self.validate(arch)
+        ai, bi = self.indices([arch])
+        alpha = np.zeros(self.n_alpha)
+        beta = np.zeros(self.n_beta)
+        alpha[ai[0]] = 1.0
+        beta[bi[0]] = 1.0
+        return alpha, beta
+
+    def encode_x(self, archs: Sequence[Architecture]) -> np.ndarray:
+        """Dense 0/1 matrix of ``x = (alpha, beta)`` rows, one per architecture."""
+        ai, bi = self.indices(archs)
+        n = len(ai)
+        x = np.zeros((n, self.n_vars))
+        rows = np.arange(n)[:, None]
+        x[rows, ai] = 1.0
+        x[rows, self.n_alpha + bi] = 1.0
+        return x
+
+    def indices(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the chosen entries of alpha (all blocks) and beta, per architecture.
+
+        Returns
+        -------
+        alpha_idx : ndarray, shape (n, total_blocks)
+        beta_idx : ndarray, shape (n, n_stages)
+        """
+        archs = list(archs)
+        ops = np.asarray([np.concatenate([np.asarray(o) for o in a.ops]) for a in archs],
+                         dtype=np.int64).reshape(len(archs), -1)
+        depths = np.asarray([a.depths for a in archs], dtype=np.int64).reshape(len(archs), -1)
+        return self.indices_from_arrays(depths, ops)
+
+    @cached_property
+    def _block_offsets(self) -> np.ndarray:
+        idx = self.index
+        return np.concatenate(
+            [idx.alpha_offset[s, : st.max_depth] for s, st in enumerate(self.stages)]
+        )
+
+    @cached_property
+    def _depth_lookup(self) -> np.ndarray:
+        """``lookup[s, d]`` = position in beta of depth ``d`` of stage ``s`` (-1 if not allowed)."""
+        max_d = max(s.max_depth for s in self.stages)
+        lut = -np.ones((self.n_stages, max_d + 1), dtype=np.int64)
+        for s, st in enumerate(self.stages):
+            lut[s, list(st.depths)] = self.index.beta_offset[s] + np.arange(len(st.depths))
+        return lut
+
+    @cached_property
+    def block_stage(self) -> np.ndarray:
+        """Stage of every block in the flat block order (length ``total_blocks``)."""
+        return np.concatenate([np.full(st.max_depth, s) for s, st in enumerate(self.stages)])
+
+    @cached_property
+    def block_position(self) -> np.ndarray:
+        """0-based position of every block within its stage."""
+        return np.concatenate([np.arange(st.max_depth) for st in self.stages])
+
+    def indices_from_arrays(self, depths: np.ndarray, ops: np.ndarray):
+        """Vectorised :meth:`indices` from a depth matrix and a flat op-index matrix."""
+        alpha_idx = self._block_offsets[None, :] + ops
+        beta_idx = self._depth_lookup[np.arange(self.n_stages)[None, :], depths]
+        return alpha_idx, beta_idx
+
+    def active_mask(self, depths: np.ndarray) -> np.ndarray:
+        """Boolean matrix (n, total_blocks): block active under each depth vector."""
+        depths = np.asarray(depths).reshape(-1, self.n_stages)
+        return self.block_position[None, :] < depths[:, self.block_stage]
+
+    def decode(self, alpha: np.ndarray, beta: np.ndarray) -> Architecture:
+        """Architecture from one-hot (or the argmax of fractional) ``alpha`` and ``beta``.
+
+        Ties in a fractional vector go to the lowest index.
+        """
+        alpha = np.asarray(alpha, dtype=float).ravel()
+        beta = np.asarray(beta, dtype=float).ravel()
+        if alpha.shape != (self.n_alpha,):
+            raise ValueError(f"decode: alpha has length {alpha.size}, expected {self.n_alpha}")
+        if beta.shape != (self.n_beta,):
+            raise ValueError(f"decode: beta has length {beta.size}, expected {self.n_beta}")
+        if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta))):
+            raise ValueError("decode: alpha and beta must be finite")
+        idx = self.index
+        depths, ops = [], []
+        for s, st in enumerate(self.stages):
+            off = idx.beta_offset[s]
+            depths.append(st.depths[int(np.argmax(beta[off: off + len(st.depths)]))])
+            so = []
+            for b, n in enumerate(st.num_ops):
+                a0 = idx.alpha_offset[s, b]
+                so.append(int(np.argmax(alpha[a0: a0 + n])))
+            ops.append(tuple(so))
+        return Architecture(depths=tuple(depths), ops=tuple(ops))
+
+    # ------------------------------------------------------------------ sampling
+    def sample(self, rng: np.random.Generator | int | None = None, n: int | None = None):
+        """Uniform random architecture(s): depth uniform per stage, op uniform per block.
+
+        Inactive blocks get op 0 (canonical).  With ``n`` returns a list of ``n`` architectures.
+        """
+        rng = np.random.default_rng(rng)
+        count = 1 if n is None else int(n)
+        out = []
+        for _ in range(count):
+            depths, ops = [], []
+            for st in self.stages:
+                d = int(st.depths[rng.integers(len(st.depths))])
+                depths.append(d)
+                ops.append(
+                    tuple(int(rng.integers(k)) if b < d else 0 for b, k in enumerate(st.num_ops))
+                )
+            out.append(Architecture(depths=tuple(depths), ops=tuple(ops)))
+        return out[0] if n is None else out
+
+    def enumerate(self, limit: int = 1_000_000):
+        """All canonical architectures as ``(depths, ops)`` integer matrices.
+
+        Raises ``ValueError`` when the space has more than ``limit`` architectures.
+        """
+        total = self.num_architectures
+        if total > limit:
+            raise ValueError(
+                f"the space has {total:.3g} architectures, more than the enumeration limit "
+                f"{limit:.3g}; use an exact backend ('milp', 'dp') instead of enumeration"
+            )
+        # per stage: list of (depth, ops-row) combinations
+        depths_cols, ops_cols = [], []
+        for st in self.stages:
+            rows_d, rows_o = [], []
+            for d in st.depths:
+                grids = np.meshgrid(*[np.arange(k) for k in st.num_ops[:d]], indexing="ij")
+                combos = np.stack([g.ravel() for g in grids], axis=1)
+                pad = np.zeros((combos.shape[0], st.max_depth - d), dtype=np.int64)
+                rows_o.append(np.hstack([combos, pad]))
+                rows_d.append(np.full(combos.shape[0], d))
+            depths_cols.append(np.concatenate(rows_d))
+            ops_cols.append(np.vstack(rows_o).astype(np.int64))
+        # cartesian product over stages
+        sizes = [len(c) for c in depths_cols]
+        grid = np.indices(sizes).reshape(len(sizes), -1)
+        depths = np.stack([depths_cols[s][grid[s]] for s in range(len(sizes))], axis=1)
+        ops = np.hstack([ops_cols[s][grid[s]] for s in range(len(sizes))])
+        return depths, ops
+
+    def architectures_from_arrays(self, depths: np.ndarray, ops: np.ndarray) -> list[Architecture]:
+        splits = np.cumsum([st.max_depth for st in self.stages])[:-1]
+        out = []
+        for d, o in zip(depths, ops, strict=True):
+            parts = np.split(o, splits)
+            out.append(
+                Architecture(
+                    depths=tuple(int(x) for x in d),
+                    ops=tuple(tuple(int(v) for v in p) for p in parts),
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ structure
+    def graph(self) -> nx.DiGraph:
+        """Directed graph stem -> blocks -> head; op choices and optionality as node data.
+
+        Every block node carries ``stage``, ``block``, ``ops`` (labels) and ``optional`` (True if
+        some allowed depth skips it).  Skip edges connect each optional block's predecessor to the
+        node after the stage, so every path from ``stem`` to ``head`` is one depth choice.
+        """
+        import networkx as nx
+
+        g = nx.DiGraph(name=self.name or "search space")
+        g.add_node("stem", kind="fixed")
+        prev = "stem"
+        for s, st in enumerate(self.stages):
+            exits = []
+            nodes = []
+            for b in range(st.max_depth):
+                node = f"s{s}b{b}"
+                nodes.append(node)
+                g.add_node(
+                    node, kind="block", stage=s, block=b, ops=list(st.ops[b]),
+                    optional=b >= st.min_depth,
+                )
+                g.add_edge(prev if b == 0 else nodes[b - 1], node)
+                if (b + 1) in st.depths:
+                    exits.append(node)
+            end = f"s{s}end"
+            g.add_node(end, kind="join", stage=s)
+            for e in exits:
+                g.add_edge(e, end, depth=int(e.split("b")[-1]) + 1)
+            prev = end
+        g.add_node("head", kind="fixed")
+        g.add_edge(prev, "head")
+        return g
+
+    # ------------------------------------------------------------------ factories
+    @classmethod
+    def mobilenet_v3(cls) -> SearchSpace:
+        """The BINAS / HardCoRe-NAS MobileNetV3 space: 5 stages, depths {2, 3, 4}, 12 ops.
+
+        Op index ``4 * i_expansion + 2 * i_kernel + i_se`` for expansion (3, 4, 6), kernel
+        (3, 5) and squeeze-excite (off, 0.25), as in the authors' code.
+        """
+        from binas_opt.mbconv import mbconv_labels
+
+        labels = mbconv_labels(expansions=(3, 4, 6), kernels=(3, 5), se=(False, True))
+        spec = [(24, 2, "relu"), (40, 2, "relu"), (80, 2, "hswish"), (112, 1, "hswish"),
+                (192, 2, "hswish")]
+        stages = [
+            Stage((2, 3, 4), labels, name=f"c{c}", channels=c, stride=s, activation=a)
+            for c, s, a in spec
+        ]
+        return cls(stages, fixed=FixedPart(), name="mobilenet_v3")
+
+    # ------------------------------------------------------------------ strings & io
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stages": [s.to_dict() for s in self.stages],
+            "fixed": None if self.fixed is None else self.fixed.to_dict(),
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SearchSpace:
+        fixed = d.get("fixed")
+        return cls(
+            [Stage.from_dict(s) for s in d["stages"]],
+            fixed=None if fixed is None else FixedPart.from_dict(fixed),
+            name=d.get("name"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"SearchSpace(name={self.name!r}, stages={self.n_stages}, n_alpha={self.n_alpha}, "
+            f"n_beta={self.n_beta}, architectures={self.num_architectures:.4g})"
+        )

@@ -1,0 +1,1 @@
+"""Backends of :func:`binas_opt.solve`, one module per backend (imported lazily by the registry)."""
