@@ -1,0 +1,103 @@
+"""Synthetic but realistic problem data for benchmarks, examples and tests.
+
+Three kinds of accuracy/latency pairs, as used to stress solvers:
+
+``"realistic"``
+    Latency grows with kernel, expansion and squeeze-excite (for MBConv labels; random positive
+    otherwise) and with stage width; accuracy contributions grow with latency with diminishing
+    returns (square root) plus noise, and deeper stages pay off more.
+``"uncorrelated"``
+    Accuracy contributions independent of latency.
+``"correlated"``
+    Accuracy almost proportional to latency (relative noise 1e-4): the hardest case for Pareto
+    fronts, which then contain a large share of all architectures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from binas_opt.mbconv import MBConvOp
+from binas_opt.problem import Problem
+from binas_opt.space import SearchSpace
+from binas_opt.table import Table
+
+__all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "TABLE_KINDS"]
+
+TABLE_KINDS = ("realistic", "uncorrelated", "correlated")
+
+
+@dataclass(frozen=True)
+class SyntheticData:
+    """An accuracy Table (percent) and resource Tables: latency (ms), params, energy (mJ)."""
+
+    accuracy: Table
+    latency: Table
+    params: Table
+    energy: Table
+
+
+def _op_cost(label: str, rng: np.random.Generator) -> float:
+    try:
+        op = MBConvOp.from_label(label)
+    except ValueError:
+        return float(rng.uniform(0.5, 2.0))
+    return op.expansion / 3.0 * (op.kernel / 3.0) ** 1.3 * (1.15 if op.se_ratio else 1.0)
+
+
+def synthetic_tables(space: SearchSpace, kind: str = "realistic", seed: int = 0) -> SyntheticData:
+    """Random tables of the given ``kind`` (see the module docstring) for any space."""
+    if kind not in TABLE_KINDS:
+        raise ValueError(f"kind must be one of {TABLE_KINDS}, got {kind!r}")
+    rng = np.random.default_rng(seed)
+    idx = space.index
+    n_s = space.n_stages
+    stage_scale = 1.0 + np.arange(n_s) / max(1, n_s - 1)  # later stages are wider
+    labels = [space.stages[s].ops[b][o] for s, b, o in
+              zip(idx.alpha_stage, idx.alpha_block, idx.alpha_op, strict=True)]
+    shape = np.array([_op_cost(lab, rng) for lab in labels])
+    lat = 1.5 * shape * stage_scale[idx.alpha_stage] * rng.lognormal(0.0, 0.08, space.n_alpha)
+    params = 2e4 * shape * stage_scale[idx.alpha_stage] ** 2 * rng.lognormal(0.0, 0.05, space.n_alpha)
+    energy = 0.6 * lat * rng.lognormal(0.0, 0.15, space.n_alpha)
+    depth_lat = 0.05 * rng.random(space.n_beta)
+    const_lat = 5.0
+    if kind == "realistic":
+        gain = 0.4 * (0.6 + 0.8 * idx.alpha_stage / max(1, n_s - 1))
+        acc = gain * np.sqrt(lat) + rng.normal(0.0, 0.08, space.n_alpha)
+        depth_acc = 0.3 * (idx.beta_depth - 1) * (1 + idx.beta_stage / max(1, n_s - 1)) * rng.uniform(
+            0.5, 1.0, space.n_beta)
+    elif kind == "uncorrelated":
+        acc = rng.uniform(0.0, 1.0, space.n_alpha)
+        depth_acc = rng.uniform(0.0, 0.5, space.n_beta)
+    else:
+        acc = 0.3 * lat * (1.0 + rng.normal(0.0, 1e-4, space.n_alpha))
+        depth_acc = 0.3 * depth_lat * (1.0 + rng.normal(0.0, 1e-4, space.n_beta))
+    return SyntheticData(
+        accuracy=Table(space, 60.0, depth_acc, acc, name="accuracy", unit="%"),
+        latency=Table(space, const_lat, depth_lat, lat, name="latency", unit="ms"),
+        params=Table(space, 1e6, np.zeros(space.n_beta), params, name="params", unit="params"),
+        energy=Table(space, 3.0, 0.6 * depth_lat, energy, name="energy", unit="mJ"),
+    )
+
+
+def synthetic_problem(space: SearchSpace | None = None, kind: str = "realistic", seed: int = 0,
+                      latency_fraction: float = 0.5, resources=("latency",)) -> Problem:
+    """A max-accuracy problem with budgets at ``latency_fraction`` of each resource's range.
+
+    Parameters
+    ----------
+    space : SearchSpace, optional
+        Default: :meth:`SearchSpace.mobilenet_v3`.
+    resources : sequence of str
+        Which of ``"latency"``, ``"params"``, ``"energy"`` get a budget.
+    """
+    space = space or SearchSpace.mobilenet_v3()
+    data = synthetic_tables(space, kind, seed)
+    cons = []
+    for name in resources:
+        t = getattr(data, name)
+        lo, hi = t.min_value(), t.max_value()
+        cons.append(t <= lo + latency_fraction * (hi - lo))
+    return Problem(space, data.accuracy, cons)
