@@ -24,7 +24,7 @@ from binas_opt.problem import Problem
 from binas_opt.space import SearchSpace
 from binas_opt.table import Table
 
-__all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "TABLE_KINDS"]
+__all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "random_problem", "TABLE_KINDS"]
 
 TABLE_KINDS = ("realistic", "uncorrelated", "correlated")
 
@@ -101,3 +101,58 @@ def synthetic_problem(space: SearchSpace | None = None, kind: str = "realistic",
         lo, hi = t.min_value(), t.max_value()
         cons.append(t <= lo + latency_fraction * (hi - lo))
     return Problem(space, data.accuracy, cons)
+
+
+def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
+                   max_stages: int = 3, max_ops: int = 3, ties: bool = False,
+                   budget_mode: str = "random") -> Problem:
+    """A small random problem for tests and solver comparisons (brute force can check it).
+
+    Parameters
+    ----------
+    seed : int
+    objective : {"table", "quadratic"}
+    n_constraints : int
+        Number of resource budgets (non-negative integer-valued tables when ``ties``).
+    ties : bool
+        Use small integer values so that many architectures tie.
+    budget_mode : {"random", "tight", "infeasible", "loose"}
+        ``tight`` sets every budget exactly at the resource's minimum; ``infeasible`` just
+        below it; ``loose`` at the maximum.
+    """
+    from binas_opt.quadratic import QuadraticForm
+    from binas_opt.space import Stage
+
+    rng = np.random.default_rng(seed)
+    stages = []
+    for s in range(int(rng.integers(1, max_stages + 1))):
+        depths = sorted(rng.choice([1, 2, 3], size=int(rng.integers(1, 3)), replace=False))
+        n_ops = [int(rng.integers(1, max_ops + 1)) for _ in range(max(depths))]
+        stages.append(Stage(depths, [[f"op{o}" for o in range(n)] for n in n_ops], name=f"s{s}"))
+    space = SearchSpace(stages)
+
+    def values(n, nonneg):
+        if ties:
+            return rng.integers(0 if nonneg else -2, 4, size=n).astype(float)
+        return rng.uniform(0, 5, size=n) if nonneg else rng.normal(size=n)
+
+    def table(name, nonneg):
+        return Table(space, float(rng.uniform(0, 2)), values(space.n_beta, nonneg),
+                     values(space.n_alpha, nonneg), name=name)
+
+    if objective == "table":
+        obj = table("accuracy", False)
+    elif objective == "quadratic":
+        n = space.n_vars
+        w = values(n * n, False).reshape(n, n) * (rng.random((n, n)) < 0.3)
+        obj = QuadraticForm(space, 0.0, values(n, False), w, name="accuracy")
+    else:
+        raise ValueError(f"objective must be 'table' or 'quadratic', got {objective!r}")
+    cons = []
+    for k in range(n_constraints):
+        t = table(f"r{k}", True)
+        lo, hi = t.min_value(), t.max_value()
+        budget = {"random": rng.uniform(lo, hi), "tight": lo, "loose": hi,
+                  "infeasible": lo - 0.5}[budget_mode]
+        cons.append(t <= budget)
+    return Problem(space, obj, cons, sense=str(rng.choice(["max", "min"])))
