@@ -117,8 +117,9 @@ def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
     ties : bool
         Use small integer values so that many architectures tie.
     budget_mode : {"random", "tight", "infeasible", "loose"}
-        ``tight`` sets every budget exactly at the resource's minimum; ``infeasible`` just
-        below it; ``loose`` at the maximum.
+        ``tight`` sets the first budget exactly at its resource's minimum and the others at
+        their maximum (feasible, with no slack); ``infeasible`` puts every budget just below its
+        minimum; ``loose`` at the maximum.
     """
     from binas_opt.quadratic import QuadraticForm
     from binas_opt.space import Stage
@@ -152,7 +153,7 @@ def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
     for k in range(n_constraints):
         t = table(f"r{k}", True)
         lo, hi = t.min_value(), t.max_value()
-        budget = {"random": rng.uniform(lo, hi), "tight": lo, "loose": hi,
+        budget = {"random": rng.uniform(lo, hi), "tight": lo if k == 0 else hi, "loose": hi,
                   "infeasible": lo - 0.5}[budget_mode]
         cons.append(t <= budget)
     return Problem(space, obj, cons, sense=str(rng.choice(["max", "min"])))
