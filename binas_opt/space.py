@@ -531,7 +531,8 @@ class SearchSpace:
             Stage((2, 3, 4), labels, name=f"c{c}", channels=c, stride=s, activation=a)
             for c, s, a in spec
         ]
-        return cls(stages, fixed=FixedPart(), name="mobilenet_v3")
+        # timm's _gen_hardcorenas uses stem_size=32 (exact parameter counts need it)
+        return cls(stages, fixed=FixedPart(stem_channels=32), name="mobilenet_v3")
 
     # ------------------------------------------------------------------ strings & io
     def to_dict(self) -> dict[str, Any]:
