@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import numbers
@@ -32,6 +33,7 @@ def backends_accepting(kind: ObjectiveKind, n_constraints: int = 1) -> list[str]
     return out
 
 
+@functools.cache
 def _versions(packages: tuple[str, ...]) -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
     for p in ("binas-opt", "numpy", "scipy", *packages):
@@ -117,7 +119,7 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
     ctx = SolveContext(time_limit=time_limit, seed=int(seed), verbose=bool(verbose), warm_start=warm)
     recorded = {**dataclasses.asdict(opts), "time_limit": time_limit}
     common = dict(backend=backend, options=recorded, seed=int(seed), sense=problem.sense,
-                  budgets=problem.budgets, versions=_versions(solver_cls.packages))
+                  budgets=problem.budgets, versions=dict(_versions(solver_cls.packages)))
 
     mins = problem.min_resources()
     impossible = {c.name: mins[c.name] for c in problem.constraints

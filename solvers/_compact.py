@@ -124,6 +124,35 @@ def _block_linking(space: SearchSpace):
     return n_blocks, block_of_alpha, (z_rows, z_cols), (b_rows, b_cols)
 
 
+def dominated_ops(problem: Problem) -> np.ndarray:
+    """Alpha entries that an exact solution never needs (Table objective only).
+
+    Op ``i`` of a block is dominated when another op ``j`` of the same block is at least as good
+    for the objective and at least as cheap for every constraint, strictly better somewhere or
+    earlier in index order (so exactly one of equal ops survives).  Fixing ``z_i = 0`` keeps an
+    optimal solution, because swapping ``i`` for ``j`` in any solution stays feasible and is no
+    worse.
+    """
+    space = problem.space
+    n_blocks = int(sum(st.max_depth for st in space.stages))
+    block = np.repeat(np.arange(n_blocks), [n for st in space.stages for n in st.num_ops])
+    i, j = np.nonzero(block[:, None] == block[None, :])
+    keep = i != j
+    i, j = i[keep], j[keep]
+    v = problem.sign * problem.objective.op_values
+    better_eq = v[j] >= v[i]
+    strict = v[j] > v[i]
+    for con in problem.constraints:
+        t, _ = con.as_le()
+        a = t.op_values
+        better_eq &= a[j] <= a[i]
+        strict |= a[j] < a[i]
+    dom = better_eq & (strict | (j < i))
+    out = np.zeros(space.n_alpha, dtype=bool)
+    out[i[dom]] = True
+    return out
+
+
 def _mccormick(pairs_i, pairs_j, coef, w0, row0):
     """McCormick rows for ``w_k = x_i x_j``; only the sides the objective's sign needs.
 
@@ -156,9 +185,15 @@ def _mccormick(pairs_i, pairs_j, coef, w0, row0):
     return cat(rows), cat(cols), cat(vals), cat(lo), cat(up), r
 
 
-def build_model(problem: Problem, formulation: str = "compact") -> CompactModel:
+def build_model(problem: Problem, formulation: str = "compact", reduce: bool = True) -> CompactModel:
     """Build the MILP of ``problem`` (Table or QuadraticForm objective) without Python loops
-    over variables."""
+    over variables.
+
+    With ``reduce`` (Table objectives), ops dominated within their block (see
+    :func:`dominated_ops`) get upper bound 0, which keeps the optimum and shrinks the search.
+    Budget sweeps that change only budgets may keep the reduction: dominance does not depend on
+    budget values.
+    """
     space = problem.space
     kind = problem.objective_kind
     if kind is ObjectiveKind.BLACK_BOX:
@@ -259,16 +294,19 @@ def build_model(problem: Problem, formulation: str = "compact") -> CompactModel:
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_cols)
     )
     integer = np.zeros(n_cols, dtype=bool)
+    col_upper = np.ones(n_cols)
     if quad:
         integer[beta] = True
         integer[alpha] = True
     else:
         integer[: n_a + n_b] = True
+        if reduce:
+            col_upper[z][dominated_ops(problem)] = 0.0
     return CompactModel(
         space=space, c=c, offset=float(offset), A=A,
         row_lower=np.concatenate([np.asarray(x, dtype=float) for x in lo]),
         row_upper=np.concatenate([np.asarray(x, dtype=float) for x in up]),
-        col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols), integer=integer,
+        col_lower=np.zeros(n_cols), col_upper=col_upper, integer=integer,
         budget_rows=np.asarray(budget_rows, dtype=np.int64),
         budget_consts=np.asarray(consts, dtype=float), budget_le=np.asarray(le, dtype=bool),
         z=z, beta=beta, alpha=alpha, formulation="compact", w_pairs=w_pairs,
