@@ -16,9 +16,9 @@ import statistics
 import time
 
 import numpy as np
+from binas_opt.solvers._compact import build_model
 
 import binas_opt as bo
-from binas_opt.solvers._compact import build_model
 from binas_opt.synthetic import synthetic_tables
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -133,7 +133,8 @@ class Table:
     def describe_alpha(self, i: int) -> str:
         idx = self.space.index
         s, b, o = int(idx.alpha_stage[i]), int(idx.alpha_block[i]), int(idx.alpha_op[i])
-        return f"op[{s}][{b}][{o}] ({self.space.stage_name(s)} block {b} op {self.space.stages[s].ops[b][o]!r})"
+        label = self.space.stages[s].ops[b][o]
+        return f"op[{s}][{b}][{o}] ({self.space.stage_name(s)} block {b} op {label!r})"
 
     def describe_beta(self, i: int) -> str:
         idx = self.space.index
@@ -271,7 +272,9 @@ class Table:
             )
         q = sp.csr_matrix(Q) if sp.issparse(Q) else sp.csr_matrix(np.asarray(Q, dtype=float))
         if q.shape != (space.n_alpha, space.n_beta):
-            raise ValueError(f"from_bilinear: Q has shape {q.shape}, expected {(space.n_alpha, space.n_beta)}")
+            raise ValueError(
+                f"from_bilinear: Q has shape {q.shape}, expected {(space.n_alpha, space.n_beta)}"
+            )
         v = q.toarray() + pa[:, None]  # value of alpha entry a when depth option d is chosen
         cross = (idx.alpha_stage[:, None] != idx.beta_stage[None, :]) & (np.abs(q.toarray()) > 0)
         if cross.any():

@@ -276,7 +276,6 @@ def build_model(problem: Problem, formulation: str = "compact", reduce: bool = T
         keep = (grp[u.row] != grp[u.col]) & (u.data != 0)
         pi, pj, coef = u.row[keep], u.col[keep], u.data[keep] * problem.sign
         w_pairs = np.vstack([pi, pj])
-        n_w = pi.size
         mr, mc, mv, mlo, mup, r = _mccormick(x_col[pi], x_col[pj], coef, n_base, r)
         rows.append(mr)
         cols.append(mc)

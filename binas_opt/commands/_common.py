@@ -30,7 +30,8 @@ def add_problem_arguments(parser: argparse.ArgumentParser) -> None:
     """``problem`` (JSON path or example name), ``--budget NAME=VALUE``, example settings."""
     parser.add_argument(
         "problem",
-        help=f"a problem JSON file (written by binas_opt.save) or a bundled example: {', '.join(EXAMPLES)}",
+        help="a problem JSON file (written by binas_opt.save) or a bundled example: "
+             + ", ".join(EXAMPLES),
     )
     parser.add_argument(
         "--budget", action="append", default=[], metavar="NAME=VALUE",
@@ -71,7 +72,9 @@ def load_problem_arg(args: argparse.Namespace) -> LoadedProblem:
         tables = {"flops": data.flops, "params": data.params}
         unknown = set(budgets) - set(tables)
         if unknown:
-            raise ValueError(f"unknown budget(s) {sorted(unknown)} for {args.problem}; valid: {sorted(tables)}")
+            raise ValueError(
+                f"unknown budget(s) {sorted(unknown)} for {args.problem}; valid: {sorted(tables)}"
+            )
         cons = [tables[k] <= b for k, b in budgets.items()]
         return LoadedProblem(Problem(data.space, data.accuracy, cons), data)
     path = Path(args.problem)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from binas_opt.commands._common import (
-    add_problem_arguments, format_architecture, load_problem_arg, parse_assignments,
+    add_problem_arguments,
+    format_architecture,
+    load_problem_arg,
+    parse_assignments,
     parse_option_value,
 )
 
@@ -31,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     options = {k: parse_option_value(v) for k, v in parse_assignments(args.option, "--option").items()}
     result = solve(problem, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
                    **options)
-    print(f"status:     {result.status.value} (stopped: {result.termination.value}, backend {result.backend})")
+    print(f"status:     {result.status.value} "
+          f"(stopped: {result.termination.value}, backend {result.backend})")
     if result.architecture is not None:
         print("architecture:")
         print("  " + format_architecture(problem, result.architecture).replace("\n", "\n  "))

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import binas_opt as bo
 from binas_opt.synthetic import random_problem
@@ -8,7 +7,8 @@ from binas_opt.synthetic import random_problem
 
 @pytest.fixture
 def space():
-    return bo.SearchSpace([bo.Stage((1, 2), ["a", "b"], name="s0"), bo.Stage((2, 3), ["x", "y", "z"], name="s1")])
+    return bo.SearchSpace([bo.Stage((1, 2), ["a", "b"], name="s0"),
+                           bo.Stage((2, 3), ["x", "y", "z"], name="s1")])
 
 
 def rand_table(space, rng, name="t", unit=None):

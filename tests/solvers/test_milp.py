@@ -1,6 +1,5 @@
 """The exact MILP backend against brute force, and its status semantics."""
 
-import numpy as np
 import pytest
 
 import binas_opt as bo
