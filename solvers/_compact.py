@@ -153,36 +153,70 @@ def dominated_ops(problem: Problem) -> np.ndarray:
     return out
 
 
-def _mccormick(pairs_i, pairs_j, coef, w0, row0):
-    """McCormick rows for ``w_k = x_i x_j``; only the sides the objective's sign needs.
+class _Rows:
+    """Accumulates sparse rows (COO parts) and their bounds."""
 
-    For a maximised positive coefficient ``w <= x_i`` and ``w <= x_j`` suffice; for a negative
-    one ``w >= x_i + x_j - 1``.  Returns COO data and row bounds.
+    def __init__(self) -> None:
+        self.rows, self.cols, self.vals, self.lo, self.up = [], [], [], [], []
+        self.n = 0
+
+    def add(self, local_rows, cols, vals, lo, up, count: int) -> int:
+        """Append ``count`` rows; ``local_rows`` numbers them from 0.  Returns the first row."""
+        cols = np.asarray(cols)
+        self.rows.append(self.n + np.asarray(local_rows))
+        self.cols.append(cols)
+        self.vals.append(np.broadcast_to(np.asarray(vals, dtype=float), cols.shape))
+        self.lo.append(np.broadcast_to(np.asarray(lo, dtype=float), (count,)))
+        self.up.append(np.broadcast_to(np.asarray(up, dtype=float), (count,)))
+        start, self.n = self.n, self.n + count
+        return start
+
+    def matrix(self, n_cols: int) -> sp.csr_matrix:
+        cat = np.concatenate
+        return sp.csr_matrix((cat(self.vals), (cat(self.rows), cat(self.cols))), shape=(self.n, n_cols))
+
+
+def _one_hot_rows(rows: _Rows, group: np.ndarray, cols: np.ndarray, n_groups: int) -> None:
+    """``sum of cols in each group == 1``."""
+    rows.add(group, cols, 1.0, 1.0, 1.0, n_groups)
+
+
+def _mccormick(rows: _Rows, xi: np.ndarray, xj: np.ndarray, w: np.ndarray, coef: np.ndarray | None) -> None:
+    """McCormick rows for ``w_k = x_i x_j`` over binaries.
+
+    With ``coef`` (the maximised objective coefficient of each product) only the sides the sign
+    needs: ``w <= x_i, w <= x_j`` for a positive one, ``w >= x_i + x_j - 1`` otherwise.  Without
+    ``coef``, the full envelope.
     """
-    k = np.arange(pairs_i.size)
-    w = w0 + k
-    pos, neg = coef > 0, coef <= 0
-    rows, cols, vals, lo, up = [], [], [], [], []
-    r = row0
-    for sel, other in ((pos, pairs_i), (pos, pairs_j)):
-        m = int(sel.sum())
-        rr = r + np.arange(m)
-        rows += [rr, rr]
-        cols += [w[sel], other[sel]]
-        vals += [np.ones(m), -np.ones(m)]
-        lo.append(np.full(m, -np.inf))
-        up.append(np.zeros(m))
-        r += m
-    m = int(neg.sum())
-    rr = r + np.arange(m)
-    rows += [rr, rr, rr]
-    cols += [w[neg], pairs_i[neg], pairs_j[neg]]
-    vals += [np.ones(m), -np.ones(m), -np.ones(m)]
-    lo.append(np.full(m, -1.0))
-    up.append(np.full(m, np.inf))
-    r += m
-    cat = np.concatenate
-    return cat(rows), cat(cols), cat(vals), cat(lo), cat(up), r
+    upper = np.ones(w.size, dtype=bool) if coef is None else coef > 0
+    lower = np.ones(w.size, dtype=bool) if coef is None else coef <= 0
+    for other in (xi, xj):
+        m = int(upper.sum())
+        k = np.arange(m)
+        rows.add(np.concatenate([k, k]), np.concatenate([w[upper], other[upper]]),
+                 np.concatenate([np.ones(m), -np.ones(m)]), -np.inf, 0.0, m)
+    m = int(lower.sum())
+    k = np.arange(m)
+    rows.add(np.concatenate([k, k, k]), np.concatenate([w[lower], xi[lower], xj[lower]]),
+             np.concatenate([np.ones(m), -np.ones(m), -np.ones(m)]), -1.0, np.inf, m)
+
+
+def _budget_rows(rows: _Rows, problem: Problem, op_cols: np.ndarray, op_entries: np.ndarray,
+                 beta_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per constraint: ``op_values[op_entries]`` on ``op_cols``, depth values on beta."""
+    starts, consts, le = [], [], []
+    for con in problem.constraints:
+        t = con.table
+        rhs = con.budget - t.const
+        is_le = con.sense == "<="
+        cols = np.concatenate([op_cols, beta_cols])
+        starts.append(rows.add(np.zeros(cols.size, dtype=np.int64), cols,
+                               np.concatenate([t.op_values[op_entries], t.depth_values]),
+                               -np.inf if is_le else rhs, rhs if is_le else np.inf, 1))
+        consts.append(t.const)
+        le.append(is_le)
+    return (np.asarray(starts, dtype=np.int64), np.asarray(consts, dtype=float),
+            np.asarray(le, dtype=bool))
 
 
 def build_model(problem: Problem, formulation: str = "compact", reduce: bool = True) -> CompactModel:
@@ -203,72 +237,34 @@ def build_model(problem: Problem, formulation: str = "compact", reduce: bool = T
     if formulation == "naive":
         return _build_naive(problem)
     n_a, n_b = space.n_alpha, space.n_beta
+    idx = space.index
     quad = kind is ObjectiveKind.QUADRATIC
     z, beta = slice(0, n_a), slice(n_a, n_a + n_b)
     alpha = slice(n_a + n_b, 2 * n_a + n_b) if quad else None
     n_base = (2 * n_a + n_b) if quad else (n_a + n_b)
+    beta_cols = n_a + np.arange(n_b)
 
-    rows, cols, vals, lo, up = [], [], [], [], []
-    # block linking
+    rows = _Rows()
     n_blocks, block_of_alpha, (zr, zc), (br, bc) = _block_linking(space)
-    rows += [zr, br]
-    cols += [zc, n_a + bc]
-    vals += [np.ones(zr.size), -np.ones(br.size)]
-    lo.append(np.zeros(n_blocks))
-    up.append(np.zeros(n_blocks))
-    r = n_blocks
-    # stage rows
-    idx = space.index
-    rows.append(r + idx.beta_stage)
-    cols.append(n_a + np.arange(n_b))
-    vals.append(np.ones(n_b))
-    lo.append(np.ones(space.n_stages))
-    up.append(np.ones(space.n_stages))
-    r += space.n_stages
-    # budgets
-    budget_rows, consts, le = [], [], []
-    for con in problem.constraints:
-        t = con.table
-        rows += [np.full(n_a, r), np.full(n_b, r)]
-        cols += [np.arange(n_a), n_a + np.arange(n_b)]
-        vals += [t.op_values, t.depth_values]
-        rhs = con.budget - t.const
-        is_le = con.sense == "<="
-        lo.append([-np.inf if is_le else rhs])
-        up.append([rhs if is_le else np.inf])
-        budget_rows.append(r)
-        consts.append(t.const)
-        le.append(is_le)
-        r += 1
+    rows.add(np.concatenate([zr, br]), np.concatenate([zc, n_a + bc]),
+             np.concatenate([np.ones(zr.size), -np.ones(br.size)]), 0.0, 0.0, n_blocks)
+    _one_hot_rows(rows, idx.beta_stage, beta_cols, space.n_stages)
+    budget_rows, consts, le = _budget_rows(rows, problem, np.arange(n_a), np.arange(n_a), beta_cols)
 
     c = np.zeros(n_base)
-    offset = 0.0
     w_pairs = np.zeros((2, 0), dtype=np.int64)
     if not quad:
         t: Table = problem.objective
-        c[z] = t.op_values
-        c[beta] = t.depth_values
-        offset = t.const
+        c[z], c[beta], offset = t.op_values, t.depth_values, t.const
     else:
         q: QuadraticForm = problem.objective
-        # alpha one-hot per block, z <= alpha
-        rows += [r + block_of_alpha]
-        cols += [alpha.start + np.arange(n_a)]
-        vals += [np.ones(n_a)]
-        lo.append(np.ones(n_blocks))
-        up.append(np.ones(n_blocks))
-        r += n_blocks
-        ar = r + np.arange(n_a)
-        rows += [ar, ar]
-        cols += [np.arange(n_a), alpha.start + np.arange(n_a)]
-        vals += [np.ones(n_a), -np.ones(n_a)]
-        lo.append(np.full(n_a, -np.inf))
-        up.append(np.zeros(n_a))
-        r += n_a
-        # objective: x = (alpha, beta) maps to columns (alpha, beta)
-        x_col = np.concatenate([alpha.start + np.arange(n_a), n_a + np.arange(n_b)])
-        lin = q.linear_part()
-        np.add.at(c, x_col, lin)
+        alpha_cols = alpha.start + np.arange(n_a)
+        _one_hot_rows(rows, block_of_alpha, alpha_cols, n_blocks)
+        k = np.arange(n_a)  # z <= alpha
+        rows.add(np.concatenate([k, k]), np.concatenate([k, alpha_cols]),
+                 np.concatenate([np.ones(n_a), -np.ones(n_a)]), -np.inf, 0.0, n_a)
+        x_col = np.concatenate([alpha_cols, beta_cols])  # x = (alpha, beta) -> columns
+        np.add.at(c, x_col, q.linear_part())
         offset = q.const
         u = q.upper_triangular()
         # products inside one one-hot group are always zero: drop them
@@ -276,22 +272,11 @@ def build_model(problem: Problem, formulation: str = "compact", reduce: bool = T
         keep = (grp[u.row] != grp[u.col]) & (u.data != 0)
         pi, pj, coef = u.row[keep], u.col[keep], u.data[keep] * problem.sign
         w_pairs = np.vstack([pi, pj])
-        mr, mc, mv, mlo, mup, r = _mccormick(x_col[pi], x_col[pj], coef, n_base, r)
-        rows.append(mr)
-        cols.append(mc)
-        vals.append(mv)
-        lo.append(mlo)
-        up.append(mup)
-        c = np.concatenate([c * problem.sign, coef])
-        offset *= problem.sign
-    if not quad:
-        c = c * problem.sign
-        offset *= problem.sign
+        _mccormick(rows, x_col[pi], x_col[pj], n_base + np.arange(pi.size), coef)
+        c = np.concatenate([c, coef / problem.sign])
+    c = c * problem.sign
 
     n_cols = c.size
-    A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_cols)
-    )
     integer = np.zeros(n_cols, dtype=bool)
     col_upper = np.ones(n_cols)
     if quad:
@@ -302,12 +287,10 @@ def build_model(problem: Problem, formulation: str = "compact", reduce: bool = T
         if reduce:
             col_upper[z][dominated_ops(problem)] = 0.0
     return CompactModel(
-        space=space, c=c, offset=float(offset), A=A,
-        row_lower=np.concatenate([np.asarray(x, dtype=float) for x in lo]),
-        row_upper=np.concatenate([np.asarray(x, dtype=float) for x in up]),
+        space=space, c=c, offset=float(problem.sign * offset), A=rows.matrix(n_cols),
+        row_lower=np.concatenate(rows.lo), row_upper=np.concatenate(rows.up),
         col_lower=np.zeros(n_cols), col_upper=col_upper, integer=integer,
-        budget_rows=np.asarray(budget_rows, dtype=np.int64),
-        budget_consts=np.asarray(consts, dtype=float), budget_le=np.asarray(le, dtype=bool),
+        budget_rows=budget_rows, budget_consts=consts, budget_le=le,
         z=z, beta=beta, alpha=alpha, formulation="compact", w_pairs=w_pairs,
     )
 
@@ -318,75 +301,28 @@ def _build_naive(problem: Problem) -> CompactModel:
     if problem.objective_kind is not ObjectiveKind.TABLE:
         raise ValueError("the naive formulation is only built for Table objectives")
     n_a, n_b = space.n_alpha, space.n_beta
-    idx = space.index
     pr, pc = Table._q_pattern(space)  # every coupled (alpha, beta) pair
-    n_w = pr.size
-    # columns: alpha | beta | w
-    alpha, beta = slice(0, n_a), slice(n_a, n_a + n_b)
-    w0 = n_a + n_b
+    alpha, beta = slice(0, n_a), slice(n_a, n_a + n_b)  # columns: alpha | beta | w
+    w_cols = n_a + n_b + np.arange(pr.size)
+    beta_cols = n_a + np.arange(n_b)
     n_blocks, block_of_alpha, _, _ = _block_linking(space)
-    rows, cols, vals, lo, up = [], [], [], [], []
-    rows.append(block_of_alpha)
-    cols.append(np.arange(n_a))
-    vals.append(np.ones(n_a))
-    lo.append(np.ones(n_blocks))
-    up.append(np.ones(n_blocks))
-    r = n_blocks
-    rows.append(r + idx.beta_stage)
-    cols.append(n_a + np.arange(n_b))
-    vals.append(np.ones(n_b))
-    lo.append(np.ones(space.n_stages))
-    up.append(np.ones(space.n_stages))
-    r += space.n_stages
-    # full McCormick envelope (the naive linearisation does not exploit signs)
-    k = np.arange(n_w)
-    for other in (pr, n_a + pc):
-        rr = r + k
-        rows += [rr, rr]
-        cols += [w0 + k, other]
-        vals += [np.ones(n_w), -np.ones(n_w)]
-        lo.append(np.full(n_w, -np.inf))
-        up.append(np.zeros(n_w))
-        r += n_w
-    rr = r + k
-    rows += [rr, rr, rr]
-    cols += [w0 + k, pr, n_a + pc]
-    vals += [np.ones(n_w), -np.ones(n_w), -np.ones(n_w)]
-    lo.append(np.full(n_w, -1.0))
-    up.append(np.full(n_w, np.inf))
-    r += n_w
-    budget_rows, consts, le = [], [], []
-    for con in problem.constraints:
-        t = con.table
-        rows += [np.full(n_w, r), np.full(n_b, r)]
-        cols += [w0 + k, n_a + np.arange(n_b)]
-        vals += [t.op_values[pr], t.depth_values]
-        rhs = con.budget - t.const
-        is_le = con.sense == "<="
-        lo.append([-np.inf if is_le else rhs])
-        up.append([rhs if is_le else np.inf])
-        budget_rows.append(r)
-        consts.append(t.const)
-        le.append(is_le)
-        r += 1
+    rows = _Rows()
+    _one_hot_rows(rows, block_of_alpha, np.arange(n_a), n_blocks)
+    _one_hot_rows(rows, space.index.beta_stage, beta_cols, space.n_stages)
+    _mccormick(rows, pr, n_a + pc, w_cols, None)  # the naive linearisation ignores signs
+    budget_rows, consts, le = _budget_rows(rows, problem, w_cols, pr, beta_cols)
     t = problem.objective
-    c = np.zeros(w0 + n_w)
+    c = np.zeros(n_a + n_b + pr.size)
     c[beta] = t.depth_values
-    c[w0:] = t.op_values[pr]
-    c *= problem.sign
+    c[w_cols] = t.op_values[pr]
     n_cols = c.size
-    A = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_cols)
-    )
     integer = np.zeros(n_cols, dtype=bool)
     integer[: n_a + n_b] = True
     return CompactModel(
-        space=space, c=c, offset=problem.sign * t.const, A=A,
-        row_lower=np.concatenate([np.asarray(x, dtype=float) for x in lo]),
-        row_upper=np.concatenate([np.asarray(x, dtype=float) for x in up]),
+        space=space, c=c * problem.sign, offset=problem.sign * t.const, A=rows.matrix(n_cols),
+        row_lower=np.concatenate(rows.lo), row_upper=np.concatenate(rows.up),
         col_lower=np.zeros(n_cols), col_upper=np.ones(n_cols), integer=integer,
-        budget_rows=np.asarray(budget_rows, dtype=np.int64),
-        budget_consts=np.asarray(consts, dtype=float), budget_le=np.asarray(le, dtype=bool),
+        budget_rows=budget_rows, budget_consts=consts, budget_le=le,
         z=slice(0, n_a), beta=beta, alpha=alpha, formulation="naive",
         w_pairs=np.vstack([pr, n_a + pc]),
     )
