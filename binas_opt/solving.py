@@ -18,7 +18,7 @@ from binas_opt.problem import ObjectiveKind, Problem
 from binas_opt.registry import get_backend, list_backends
 from binas_opt.result import Result, SolverOutput, Status, Termination
 
-__all__ = ["solve", "backends_accepting"]
+__all__ = ["solve", "backends_accepting", "result_context", "finish_result"]
 
 logger = logging.getLogger("binas_opt")
 
@@ -183,3 +183,25 @@ def _finish(problem: Problem, out: SolverOutput, common: dict, wall0: float, min
         abs_gap=abs_gap, resources=problem.resources(arch), message=out.message, stats=stats,
         wall_time=time.perf_counter() - wall0, **times, **common,
     )
+
+
+def result_context(problem: Problem, backend: str, options: dict[str, Any] | None = None,
+                   seed: int = 0, time_limit: float | None = None) -> dict[str, Any]:
+    """What :func:`solve` records in every Result (backend, options, seed, sense, budgets,
+    versions), for code that drives a backend's machinery itself (e.g. ``pareto_front``)."""
+    solver_cls = get_backend(backend)
+    return dict(backend=backend, options={**(options or {}), "time_limit": time_limit},
+                seed=int(seed), sense=problem.sense, budgets=problem.budgets,
+                versions=_versions(solver_cls.packages))
+
+
+def finish_result(problem: Problem, output: SolverOutput, context: dict[str, Any],
+                  wall0: float | None = None, min_resources: dict[str, float] | None = None
+                  ) -> Result:
+    """Turn a backend's :class:`SolverOutput` into a :class:`Result` exactly as :func:`solve`
+    does: the architecture is validated, every budget re-checked, the objective evaluated and
+    the gap computed.  ``context`` comes from :func:`result_context` (with ``budgets`` for this
+    problem)."""
+    common = {**context, "budgets": problem.budgets}
+    mins = problem.min_resources() if min_resources is None else min_resources
+    return _finish(problem, output, common, time.perf_counter() if wall0 is None else wall0, mins)
