@@ -14,10 +14,22 @@ from .blocks import (
 )
 from .child import ChildNet, build_child, build_from_string
 from .counting import count_macs, count_params
+from .latency import (
+    LatencyEntry,
+    LatencyMeasurement,
+    LatencyValidation,
+    MeasurementConditions,
+    load_latency,
+    measure_latency,
+    measure_latency_table,
+    validate_latency,
+)
 from .supernet import ElasticInvertedResidual, Supernet, recalibrate_bn
 
 __all__ = [
     "ChildNet", "ConvBnAct", "DepthwiseSeparable", "ElasticInvertedResidual", "Head",
-    "InvertedResidual", "SqueezeExcite", "Supernet", "build_child", "build_from_string",
-    "count_macs", "count_params", "make_divisible", "recalibrate_bn",
+    "InvertedResidual", "LatencyEntry", "LatencyMeasurement", "LatencyValidation",
+    "MeasurementConditions", "SqueezeExcite", "Supernet", "build_child", "build_from_string",
+    "count_macs", "count_params", "load_latency", "make_divisible", "measure_latency",
+    "measure_latency_table", "recalibrate_bn", "validate_latency",
 ]

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from binas_opt.mbconv import BlockDef
+from binas_opt.resources import conv_out_size, make_divisible, mid_channels, se_channels
 
 __all__ = [
     "make_divisible",
@@ -37,31 +38,6 @@ __all__ = [
     "Head",
     "block_from_def",
 ]
-
-
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None,
-                   round_limit: float = 0.9) -> int:
-    """Round ``v`` to a multiple of ``divisor``, never more than 10% down (timm's rule)."""
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < round_limit * v:
-        new_v += divisor
-    return int(new_v)
-
-
-def mid_channels(in_chs: int, expansion: float) -> int:
-    """Expanded channels of an inverted residual: ``make_divisible(in_chs * expansion)``."""
-    return make_divisible(in_chs * expansion)
-
-
-def se_channels(mid_chs: int, se_ratio: float) -> int:
-    """Reduced channels of squeeze-excite on ``mid_chs`` channels (timm's ``round_channels``)."""
-    return make_divisible(mid_chs * se_ratio, 8)
-
-
-def conv_out_size(size: int, stride: int) -> int:
-    """Spatial size after a conv with odd kernel, padding ``k // 2`` and ``stride``."""
-    return (int(size) - 1) // int(stride) + 1
 
 
 def make_act(name: str) -> nn.Module:
