@@ -1,0 +1,169 @@
+"""Figures: contributions heatmap, Pareto front, backend comparison.
+
+matplotlib is optional and imported inside each function; figures are built with the
+object-oriented :class:`matplotlib.figure.Figure` API (safe without a display, never
+``pyplot.show()``) and returned to the caller (``fig.savefig(path)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["plot_contributions", "plot_pareto", "plot_compare"]
+
+
+def _figure(**kw):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError("plotting needs matplotlib: pip install 'binas-opt[plot]'") from exc
+    return Figure(**kw)
+
+
+def plot_contributions(table, reference: str = "uniform", ref_cost=None, title: str | None = None):
+    """Heatmap of every choice's contribution, per stage, block and op, plus depth per stage.
+
+    Parameters
+    ----------
+    table : Table or Explanation
+        A Table: every op of every block relative to the reference (see
+        :func:`binas_opt.explain.table_contributions`).  An Explanation: the contributions of
+        its architecture's decisions (objective).
+    reference : {"uniform", "cheapest"}
+    ref_cost : Table, optional
+        The resource defining "cheapest".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: rows are (stage, block), columns ops; right: depth contributions per stage (one
+        bar per allowed depth), so e.g. "depth pays off more in deeper stages" can be read off.
+    """
+    from binas_opt.explain import Explanation, table_contributions
+
+    if isinstance(table, Explanation):
+        return _plot_explanation(table, title)
+    space = table.space
+    ref, depth, op = table_contributions(table, reference, ref_cost)
+    width = max(m.shape[1] for m in op)
+    rows = np.vstack([np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan)
+                      for m in op])
+    row_labels = [f"{space.stage_name(s)} b{b}" for s, m in enumerate(op) for b in range(m.shape[0])]
+    fig = _figure(figsize=(11, max(4, 0.28 * len(row_labels) + 1.5)), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[3, 1.3])
+    lim = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 1.0
+    im = ax.imshow(rows, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=7)
+    first = space.stages[0]
+    if all(st.ops[b] == first.ops[0] for st in space.stages for b in range(st.max_depth)):
+        ax.set_xticks(range(len(first.ops[0])), first.ops[0], rotation=60, ha="right", fontsize=7)
+    else:
+        ax.set_xlabel("op index")
+    fig.colorbar(im, ax=ax, label=f"contribution [{table.unit or ''}]")
+    ax.set_title(f"{table.name or 'table'}: op contributions vs {reference} (ref {ref:.4g})")
+    # depth panel: grouped bars per stage
+    n_d = max(len(st.depths) for st in space.stages)
+    x = np.arange(space.n_stages)
+    w = 0.8 / n_d
+    for i in range(n_d):
+        vals = [depth[s][i] if i < len(depth[s]) else np.nan for s in range(space.n_stages)]
+        labs = {space.stages[s].depths[i] for s in range(space.n_stages) if i < len(depth[s])}
+        ax2.bar(x + (i - (n_d - 1) / 2) * w, vals, w,
+                label=f"depth {'/'.join(map(str, sorted(labs)))}")
+    ax2.axhline(0, color="k", lw=0.6)
+    ax2.set_xticks(x, [space.stage_name(s) for s in range(space.n_stages)], rotation=45, fontsize=7)
+    ax2.set_title("depth contributions")
+    ax2.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _plot_explanation(expl, title):
+    o = expl.objective
+    fig = _figure(figsize=(9, 4), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2, width_ratios=[2, 1])
+    lim = np.nanmax(np.abs(o.op)) if np.isfinite(o.op).any() else 1.0
+    im = ax.imshow(o.op, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.set_xlabel("block")
+    ax.set_ylabel("stage")
+    for s, labs in enumerate(expl.labels):
+        for b, lab in enumerate(labs):
+            ax.text(b, s, lab, ha="center", va="center", fontsize=6)
+    fig.colorbar(im, ax=ax, label=o.unit or "")
+    ax.set_title(f"{o.name} = {o.total:.4g}: op contributions vs {expl.reference}")
+    ax2.bar(range(o.depth.size), o.depth)
+    ax2.axhline(0, color="k", lw=0.6)
+    ax2.set_xlabel("stage")
+    ax2.set_title("depth contributions")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_pareto(front, results: Sequence | None = None, ax=None, label: str | None = None):
+    """The front as a staircase (objective vs resource), with optional solved Results marked.
+
+    Parameters
+    ----------
+    front : ParetoFront
+    results : sequence of Result, optional
+        Drawn as points at (resource, objective), e.g. other backends' answers.
+    ax : matplotlib Axes, optional
+        Draw into it (its figure is returned).
+    """
+    if ax is None:
+        fig = _figure(figsize=(6.5, 4.5), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    res, obj = np.asarray(front.resources), np.asarray(front.objective)
+    kind = "exact" if front.exact else f"epsilon {front.epsilon:.2g}"
+    ax.step(res, obj, where="post", lw=1.2, label=label or f"front ({len(front)} points, {kind})")
+    if len(front) <= 2000:
+        ax.plot(res, obj, ".", ms=2)
+    if results:
+        pts = [(r.resources.get(front.resource), r.objective, r.backend) for r in results
+               if r.architecture is not None and front.resource in r.resources]
+        for backend in sorted({p[2] for p in pts}):
+            xs = [p[0] for p in pts if p[2] == backend]
+            ys = [p[1] for p in pts if p[2] == backend]
+            ax.plot(xs, ys, "o", mfc="none", label=backend)
+    unit = f" [{front.unit}]" if front.unit else ""
+    ax.set_xlabel(f"{front.resource}{unit}")
+    ax.set_ylabel(front.problem.objective.name or "objective")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_compare(rows, metric: str = "objective"):
+    """Bar chart of a comparison: ``metric`` (``objective``, ``time`` or ``gap_to_best``) per
+    backend, grouped by budget setting; infeasible/refused rows are left empty."""
+    if metric not in ("objective", "time", "gap_to_best"):
+        raise ValueError(f"plot_compare: metric must be objective, time or gap_to_best, got {metric!r}")
+    rows = list(rows)
+    backends = list(dict.fromkeys(r.backend for r in rows))
+    settings = list(dict.fromkeys(tuple(sorted(r.budgets.items())) for r in rows))
+    fig = _figure(figsize=(max(5, 1.2 * len(settings) * max(1, len(backends)) / 2), 4),
+                  layout="constrained")
+    ax = fig.subplots()
+    w = 0.8 / max(1, len(backends))
+    x = np.arange(len(settings))
+    for i, be in enumerate(backends):
+        vals = []
+        for st in settings:
+            r = next((r for r in rows if r.backend == be and tuple(sorted(r.budgets.items())) == st), None)
+            v = None if r is None else getattr(r, metric)
+            vals.append(np.nan if v is None else v)
+        ax.bar(x + (i - (len(backends) - 1) / 2) * w, vals, w, label=be)
+    ax.set_xticks(x, [", ".join(f"{k}<={v:.4g}" for k, v in st) for st in settings],
+                  rotation=20, fontsize=7)
+    ax.set_ylabel(metric + (" [s]" if metric == "time" else ""))
+    if metric == "time":
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    ax.set_title(f"backends compared: {metric}")
+    return fig
