@@ -88,13 +88,14 @@ def to_pulp(model: CompactModel, name: str = "binas"):
 
     prob = pulp.LpProblem(name, pulp.LpMaximize)
     n = model.n_cols
-    xs = [
-        pulp.LpVariable(f"x{j}", lowBound=float(model.col_lower[j]), upBound=float(model.col_upper[j]),
-                        cat=pulp.LpBinary if model.integer[j] and model.col_lower[j] == 0
-                        and model.col_upper[j] == 1 else
-                        pulp.LpInteger if model.integer[j] else pulp.LpContinuous)
-        for j in range(n)
-    ]
+    add = getattr(prob, "add_variable", None)  # PuLP >= 3.3; LpVariable(...) is deprecated
+    xs = []
+    for j in range(n):
+        lo, up = float(model.col_lower[j]), float(model.col_upper[j])
+        cat = (pulp.LpBinary if model.integer[j] and lo == 0 and up == 1 else
+               pulp.LpInteger if model.integer[j] else pulp.LpContinuous)
+        xs.append(add(f"x{j}", lowBound=lo, upBound=up, cat=cat) if add is not None
+                  else pulp.LpVariable(f"x{j}", lowBound=lo, upBound=up, cat=cat))
     nz = np.flatnonzero(model.c)
     prob += pulp.LpAffineExpression([(xs[j], float(model.c[j])) for j in nz], constant=model.offset)
     a = model.A.tocsr()
