@@ -322,7 +322,7 @@ def pareto_front(problem: Problem, resource: str = "latency", budgets: Sequence[
         opts = DPOptions(epsilon=float(epsilon), max_points=max_points, max_pairs=max_pairs,
                          fallback="error" if fb == "milp" else fb, fallback_points=fallback_points)
         opts.validate()
-        cap = None if budgets is None else max(budgets) if budgets else -math.inf
+        cap = math.inf if budgets is None else max(budgets)
         try:
             dp, how = dp_front(problem, opts, resource=resource, budget=cap, deadline=deadline)
         except FrontTooLarge as exc:
