@@ -23,6 +23,8 @@ logger = logging.getLogger("binas_opt")
 class MilpOptions:
     """Options of the ``milp`` backend.
 
+    Attributes
+    ----------
     rel_gap : float
         Relative MIP gap at which HiGHS may stop; the default 0 means proven optimal.  A run
         stopped at a positive gap is reported ``feasible`` with termination ``gap_limit``.
