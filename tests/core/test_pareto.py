@@ -57,7 +57,8 @@ def test_whole_front_matches_brute_force(seed):
 def test_budgets_give_real_results_in_order_including_infeasible():
     p = small_problem(1)
     lat = p.constraint("latency").table
-    budgets = [lat.max_value(), lat.min_value(), lat.min_value() - 1.0, 0.5 * (lat.min_value() + lat.max_value())]
+    lo, hi = lat.min_value(), lat.max_value()
+    budgets = [hi, lo, lo - 1.0, 0.5 * (lo + hi)]
     rs = bo.pareto_front(p, budgets=budgets)
     assert all(isinstance(r, bo.Result) for r in rs)
     want = brute_best(p, budgets)
@@ -144,3 +145,19 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="method"):
         bo.pareto_front(p, method="magic")
     assert bo.pareto_front(p, budgets=[]) == []
+
+
+def test_cli_pareto(tmp_path, capsys):
+    from binas_opt.cli import main
+
+    p = small_problem(0)
+    path = tmp_path / "problem.json"
+    bo.save(p, path)
+    assert main(["pareto", str(path), "--rows", "5", "--json", str(tmp_path / "f.json")]) == 0
+    out = capsys.readouterr().out
+    assert "points (exact, dp" in out
+    assert len(bo.ParetoFront.load(tmp_path / "f.json")) == len(bo.pareto_front(p))
+    b = p.budgets["latency"]
+    assert main(["pareto", str(path), "--at", str(b), "--at", "0.001"]) == 0
+    out = capsys.readouterr().out
+    assert "optimal" in out and "infeasible" in out

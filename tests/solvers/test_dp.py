@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from binas_opt.solvers._pareto_dp import build_front, minkowski, pareto_indices, thin_indices
 from random_table_problems import brute_front, random_problem
 
 import binas_opt as bo
-from binas_opt.solvers._pareto_dp import build_front, minkowski, pareto_indices, thin_indices
 from binas_opt.synthetic import synthetic_problem, synthetic_tables
 
 SEEDS = range(120)

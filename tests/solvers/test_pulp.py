@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from binas_opt.solvers.pulp import available_solvers, resolve_solver
 from random_table_problems import random_problem
 
 import binas_opt as bo
-from binas_opt.solvers.pulp import available_solvers, resolve_solver
 from binas_opt.synthetic import synthetic_problem
 
 SOLVERS = [s for s in ("HiGHS", "CBC") if any(
