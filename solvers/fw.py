@@ -1,0 +1,588 @@
+"""The BINAS paper's block-coordinate Frank-Wolfe search (backend ``fw``).
+
+The relaxation replaces every one-hot group of ``x = (alpha, beta)`` by a point of its simplex.
+A Table (latency, params, the accuracy estimator) is bilinear in ``(alpha, beta)``:
+
+.. math:: t(\\alpha, \\beta) = c + g^T\\beta + \\sum_{s,b,o} a_{s,b,o}\\,\\alpha_{s,b,o}\\,
+          \\pi_{s,b}(\\beta), \\qquad \\pi_{s,b}(\\beta) = \\sum_{d > b} \\beta_{s,d},
+
+so with ``beta`` fixed every budget is *linear* in ``alpha`` and vice versa.  This is why the
+paper alternates blocks: each step fixes one block and solves the linear oracle
+
+.. math:: u = \\arg\\max_{u \\in \\Delta} \\nabla_{\\text{block}} f^T u \\quad
+          \\text{s.t. } A_{\\text{block}} u \\le b
+
+over the block's product of simplices with the budget rows, then moves
+``x <- x + gamma (u - x)``.  Both ``x`` and ``u`` satisfy the (linear, for this block) budgets,
+so every iterate stays feasible.  With one budget the oracle is a continuous multiple-choice
+knapsack solved in closed form (:mod:`._mck`); with several, HiGHS's LP.
+
+After the iterations, the authors' *sparsify* projection (repeated vertex LPs that maximise the
+overlap with the current point under the budgets, step 1) makes the point nearly one-hot; its
+argmax is the architecture.  If the argmax breaks a budget it is repaired
+(:func:`._repair.repair`: move decisions to their best feasible choices, with a HiGHS fallback),
+so the returned architecture is always feasible.  Our default also polishes it by local search.
+
+For a Table objective the relaxation's global optimum equals the LP relaxation of the compact
+MILP (``z = alpha * pi(beta)`` maps one onto the other), which is reported as the upper bound.
+
+Presets
+-------
+``preset="paper"``: the authors' settings (``search.py`` / ``block_frank_wolfe.py`` of
+Alibaba-MIIL/BINAS): start at the cheapest architecture, 1000 steps, block picked at random with
+p = 1/2 (beta for the first two steps), constant step 0.002 with gradient momentum 0.9,
+sparsify, argmax (repaired if needed), no polish.
+``preset="default"``: our best settings (see :class:`FWOptions`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from binas_opt.backend import SolveContext, Solver
+from binas_opt.problem import ObjectiveKind, Problem
+from binas_opt.result import SolverOutput, Termination
+from binas_opt.table import Table
+
+from ._mck import GroupLayout, compact_lp_bound, linear_oracle
+from ._repair import Evaluator, best_of, decode_x, polish, repair, to_arrays
+
+__all__ = ["FrankWolfeSolver", "FWOptions", "FWSettings", "PRESETS", "RelaxedProblem"]
+
+logger = logging.getLogger("binas_opt")
+
+STEP_RULES = ("line_search", "harmonic", "constant")
+BLOCK_RULES = ("random", "alternate")
+STARTS = ("cheapest", "balanced")
+
+
+@dataclass(frozen=True)
+class FWSettings:
+    """Fully resolved Frank-Wolfe settings (a preset with the user's overrides applied)."""
+
+    steps: int
+    step_rule: str
+    gamma: float
+    momentum: float
+    block: str
+    start: str
+    sparsify: bool
+    sparsify_steps: int
+    polish: bool
+    restarts: int
+    tol: float
+    bound: bool
+
+
+PRESETS: dict[str, FWSettings] = {
+    # Alibaba-MIIL/BINAS defaults: --bcfw_steps 1000 --max_gamma_step 0.002
+    # --fixed_gamma_step True --sfw_momentum 0.9, random block, smallest_sol start, sparsify.
+    "paper": FWSettings(steps=1000, step_rule="constant", gamma=0.002, momentum=0.9,
+                        block="random", start="cheapest", sparsify=True, sparsify_steps=100,
+                        polish=False, restarts=1, tol=0.0, bound=True),
+    # ours: exact line search (harmonic 2n/(k+2n) for black boxes), alternating blocks from a
+    # the cheapest start, a few restarts, sparsify, then repair and local-search polish
+    "default": FWSettings(steps=1000, step_rule="line_search", gamma=1.0, momentum=0.0,
+                          block="alternate", start="cheapest", sparsify=True, sparsify_steps=100,
+                          polish=True, restarts=4, tol=1e-9, bound=True),
+}
+
+
+@dataclass(frozen=True)
+class FWOptions:
+    """Options of the ``fw`` backend; ``None`` takes the value of the preset.
+
+    preset : {"default", "paper"}
+        ``"paper"``: the authors' settings; ``"default"``: ours (best measured quality).
+    steps : int
+        Frank-Wolfe steps (each updates one block).
+    step_rule : {"line_search", "harmonic", "constant"}
+        ``line_search``: exact for Table and QuadraticForm objectives (black boxes fall back to
+        ``harmonic``); ``harmonic``: ``gamma * 2n / (k + 2n)`` with ``n = 2`` as in the authors'
+        code; ``constant``: ``gamma`` every step (paper: 0.002).
+    gamma : float in (0, 1]
+        Constant step, or the largest step of ``harmonic``.
+    momentum : float in [0, 1)
+        Gradient averaging ``m <- momentum m + (1 - momentum) grad`` per block (paper: 0.9).
+    block : {"random", "alternate"}
+        Which block moves: random with p = 1/2 (the authors' code) or alternating.
+    start : {"cheapest", "balanced"}
+        The cheapest architecture (with several budgets: a feasible one near the cheapest), or a
+        balanced point: from it towards the uniform point as far as every budget allows.
+    sparsify : bool
+        Run the authors' sparsify projection before rounding.
+    sparsify_steps : int
+    polish : bool
+        Improve the rounded architecture by feasible local search (single and paired moves).
+    restarts : int
+        Independent runs (the first from ``start``, the others from random feasible points);
+        the best architecture is returned.
+    tol : float
+        Stop when the block Frank-Wolfe gap falls below ``tol * max(1, |f|)`` (0: never).
+    bound : bool
+        Compute the LP-relaxation upper bound (Table and QuadraticForm objectives).
+    """
+
+    preset: str = "default"
+    steps: int | None = None
+    step_rule: str | None = None
+    gamma: float | None = None
+    momentum: float | None = None
+    block: str | None = None
+    start: str | None = None
+    sparsify: bool | None = None
+    sparsify_steps: int | None = None
+    polish: bool | None = None
+    restarts: int | None = None
+    tol: float | None = None
+    bound: bool | None = None
+
+    def validate(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"fw: preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
+        s = self.settings()
+        if not isinstance(s.steps, int) or s.steps < 0:
+            raise ValueError(f"fw: steps must be an int >= 0, got {s.steps!r}")
+        if s.step_rule not in STEP_RULES:
+            raise ValueError(f"fw: step_rule must be one of {STEP_RULES}, got {s.step_rule!r}")
+        if not (isinstance(s.gamma, (int, float)) and 0 < s.gamma <= 1):
+            raise ValueError(f"fw: gamma must be in (0, 1], got {s.gamma!r}")
+        if not (isinstance(s.momentum, (int, float)) and 0 <= s.momentum < 1):
+            raise ValueError(f"fw: momentum must be in [0, 1), got {s.momentum!r}")
+        if s.block not in BLOCK_RULES:
+            raise ValueError(f"fw: block must be one of {BLOCK_RULES}, got {s.block!r}")
+        if s.start not in STARTS:
+            raise ValueError(f"fw: start must be one of {STARTS}, got {s.start!r}")
+        if not isinstance(s.sparsify_steps, int) or s.sparsify_steps < 0:
+            raise ValueError(f"fw: sparsify_steps must be an int >= 0, got {s.sparsify_steps!r}")
+        if not isinstance(s.restarts, int) or s.restarts < 1:
+            raise ValueError(f"fw: restarts must be an int >= 1, got {s.restarts!r}")
+        if not (isinstance(s.tol, (int, float)) and s.tol >= 0):
+            raise ValueError(f"fw: tol must be >= 0, got {s.tol!r}")
+        for name in ("sparsify", "polish", "bound"):
+            if not isinstance(getattr(s, name), bool):
+                raise ValueError(f"fw: {name} must be a bool, got {getattr(s, name)!r}")
+
+    def settings(self) -> FWSettings:
+        base = PRESETS[self.preset]
+        over = {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "preset" and getattr(self, f.name) is not None}
+        return replace(base, **over)
+
+
+# ---------------------------------------------------------------------- the relaxed problem
+class RelaxedProblem:
+    """The bilinear relaxation of a problem in the (alpha, beta) encoding, vectorised.
+
+    Tables (the budget tables, and the objective when it is a Table) are stacked as rows of
+    ``V`` (op values), ``G`` (depth values) and ``C`` (constants); ``P`` maps beta to the block
+    activities ``pi``.
+    """
+
+    def __init__(self, problem: Problem):
+        space = problem.space
+        self.problem = problem
+        self.space = space
+        self.sign = problem.sign
+        self.kind = problem.objective_kind
+        idx = space.index
+        sizes = [n for st in space.stages for n in st.num_ops]
+        self.n_blocks = len(sizes)
+        self.alpha_layout = GroupLayout.from_sizes(sizes)
+        self.beta_layout = GroupLayout.from_sizes([len(st.depths) for st in space.stages])
+        self.item_block = self.alpha_layout.group
+        bs, bp = space.block_stage, space.block_position
+        match = (bs[:, None] == idx.beta_stage[None, :]) & (idx.beta_depth[None, :] > bp[:, None])
+        self.P = sp.csr_matrix(match.astype(float))  # (n_blocks, n_beta)
+        self.PT = self.P.T.tocsr()
+        tables: list[Table] = [c.as_le()[0] for c in problem.constraints]
+        self.budgets = np.array([c.as_le()[1] for c in problem.constraints], dtype=float)
+        self.n_cons = len(tables)
+        if self.kind is ObjectiveKind.TABLE:
+            tables = [problem.objective * self.sign, *tables]
+        self.obj_row = 0 if self.kind is ObjectiveKind.TABLE else None
+        self.V = np.array([t.op_values for t in tables]).reshape(len(tables), space.n_alpha)
+        self.G = np.array([t.depth_values for t in tables]).reshape(len(tables), space.n_beta)
+        self.C = np.array([t.const for t in tables], dtype=float)
+        self.con_rows = slice(1, None) if self.obj_row is not None else slice(0, None)
+        if self.kind is ObjectiveKind.QUADRATIC:
+            q = problem.objective
+            self.S = (q.W + q.W.T).tocsr()
+            self.W = q.W
+        self.n_alpha = space.n_alpha
+
+    # -- tables ---------------------------------------------------------------
+    def pi(self, beta: np.ndarray) -> np.ndarray:
+        return self.P @ beta
+
+    def alpha_coeffs(self, beta: np.ndarray):
+        """Per table: coefficients of alpha and the constant part, with beta fixed."""
+        pi = self.pi(beta)
+        return self.V * pi[self.item_block][None, :], self.C + self.G @ beta
+
+    def beta_coeffs(self, alpha: np.ndarray):
+        """Per table: coefficients of beta and the constant part, with alpha fixed."""
+        sums = self.alpha_layout.group_sums(self.V * alpha[None, :])  # (T, n_blocks)
+        return self.G + (self.PT @ sums.T).T, self.C.copy()
+
+    def table_values(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        coef, const = self.alpha_coeffs(beta)
+        return coef @ alpha + const
+
+    def resources(self, alpha, beta) -> np.ndarray:
+        return self.table_values(alpha, beta)[self.con_rows]
+
+    # -- objective (maximised: sign applied) ----------------------------------
+    def objective(self, alpha: np.ndarray, beta: np.ndarray) -> float:
+        if self.kind is ObjectiveKind.TABLE:
+            return float(self.table_values(alpha, beta)[0])
+        x = np.concatenate([alpha, beta])
+        return self.sign * float(self.problem.objective.evaluate_x(x)[0])
+
+    def gradient(self, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind is ObjectiveKind.TABLE:
+            ga = self.V[0] * self.pi(beta)[self.item_block]
+            sums = self.alpha_layout.group_sums(self.V[0] * alpha)
+            gb = self.G[0] + self.PT @ sums
+            return ga, gb
+        x = np.concatenate([alpha, beta])
+        if self.kind is ObjectiveKind.QUADRATIC:
+            g = self.problem.objective.p + self.S @ x
+        else:
+            g = self.problem.objective.gradient_x(x)
+        g = self.sign * np.asarray(g, dtype=float)
+        return g[: self.n_alpha], g[self.n_alpha:]
+
+    def curvature(self, which: str, d: np.ndarray) -> float | None:
+        """``q`` in ``f(x + t d) = f(x) + t g.d + t^2 q`` for a move of one block, or None."""
+        if self.kind is ObjectiveKind.TABLE:
+            return 0.0  # linear in each block
+        if self.kind is ObjectiveKind.QUADRATIC:
+            full = np.zeros(self.space.n_vars)
+            if which == "alpha":
+                full[: self.n_alpha] = d
+            else:
+                full[self.n_alpha:] = d
+            return self.sign * float(full @ (self.W @ full))
+        return None
+
+    # -- oracle ---------------------------------------------------------------
+    def oracle(self, which: str, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, highs=None):
+        if which == "alpha":
+            coef, const = self.alpha_coeffs(beta)
+            layout = self.alpha_layout
+        else:
+            coef, const = self.beta_coeffs(alpha)
+            layout = self.beta_layout
+        A = coef[self.con_rows]
+        b = self.budgets - const[self.con_rows]
+        return linear_oracle(c, A, b, layout, highs)
+
+
+# ---------------------------------------------------------------------- starts
+def _cheapest_arch(problem: Problem, rp: RelaxedProblem, ctx: SolveContext):
+    """A feasible architecture near the cheapest (None, proven) when the budgets are infeasible."""
+    space = problem.space
+    if rp.n_cons == 0:
+        depths = np.array([st.depths[0] for st in space.stages], dtype=np.int64)
+        return depths, np.zeros(rp.n_blocks, dtype=np.int64), False
+    ev = Evaluator(problem)
+    w = 1.0 / ev.scale
+    combo = Table(space, 0.0, (rp.G[rp.con_rows] * w[:, None]).sum(axis=0),
+                  (rp.V[rp.con_rows] * w[:, None]).sum(axis=0))
+    _, arch = combo.extreme("min")
+    d, o = to_arrays(space, arch)
+    out = repair(problem, d, o, time_limit=_left(ctx, 10.0))
+    if out.depths is None:
+        return None, None, out.proven_infeasible
+    return out.depths, out.ops, False
+
+
+def _left(ctx: SolveContext, cap: float) -> float:
+    r = ctx.remaining()
+    return cap if not math.isfinite(r) else max(min(r, cap), 0.05)
+
+
+def _one_hot(rp: RelaxedProblem, depths, ops):
+    alpha, beta = rp.space.encode(
+        rp.space.architectures_from_arrays(depths[None, :], ops[None, :])[0])
+    return alpha, beta
+
+
+def _balanced(rp: RelaxedProblem, alpha0, beta0):
+    """From a feasible point towards the uniform point, as far as every budget allows.
+
+    Along the segment every table is a quadratic in the step ``t`` (bilinear in alpha, beta);
+    the largest ``t`` in [0, 1] keeping every budget on ``[0, t]`` is found from its roots.
+    """
+    ua = 1.0 / rp.alpha_layout.sizes[rp.alpha_layout.group]
+    ub = 1.0 / rp.beta_layout.sizes[rp.beta_layout.group]
+    if rp.n_cons == 0:
+        return ua, ub
+
+    def at(t):
+        return rp.resources(alpha0 + t * (ua - alpha0), beta0 + t * (ub - beta0))
+
+    r0, rh, r1 = at(0.0), at(0.5), at(1.0)
+    # r(t) = r0 + l t + q t^2
+    q = 2 * (r1 - 2 * rh + r0)
+    lin = r1 - r0 - q
+    t_max = 1.0
+    for k in range(rp.n_cons):
+        # the first crossing of r(t) = budget in (0, 1] (r(0) <= budget at a feasible start)
+        if abs(q[k]) > 1e-15:
+            roots = np.roots([q[k], lin[k], r0[k] - rp.budgets[k]])
+        elif abs(lin[k]) > 1e-15:
+            roots = np.array([(rp.budgets[k] - r0[k]) / lin[k]])
+        else:
+            roots = np.array([])
+        roots = np.real(roots[np.abs(np.imag(roots)) < 1e-12])
+        roots = roots[(roots > 1e-12) & (roots <= 1)]
+        if roots.size:
+            t_max = min(t_max, float(roots.min()))
+    t = t_max * (1 - 1e-9)
+    a, b = alpha0 + t * (ua - alpha0), beta0 + t * (ub - beta0)
+    if (rp.resources(a, b) > rp.budgets + 1e-9 * np.maximum(1, np.abs(rp.budgets))).any():
+        return alpha0, beta0
+    return a, b
+
+
+def _random_start(rp: RelaxedProblem, problem: Problem, rng, base):
+    """A random feasible point: a random architecture repaired, mixed with the base point."""
+    arch = problem.space.sample(rng)
+    d, o = to_arrays(problem.space, arch)
+    out = repair(problem, d, o, fallback=False)
+    if out.depths is None:
+        return base
+    a, b = _one_hot(rp, out.depths, out.ops)
+    return _balanced(rp, a, b)
+
+
+# ---------------------------------------------------------------------- the iteration
+@dataclass
+class _Run:
+    alpha: np.ndarray
+    beta: np.ndarray
+    steps: int = 0
+    gap: float = math.inf
+    stopped_by_clock: bool = False
+
+
+def _step_size(s: FWSettings, k: int, rule: str, g_d: float, q: float | None) -> float:
+    if rule == "constant":
+        return s.gamma
+    if rule == "harmonic" or q is None:
+        n = 2
+        return s.gamma * 2 * n / (k + 2 * n)
+    # exact line search of t g_d + t^2 q on [0, 1]
+    if q < 0:
+        return float(min(1.0, max(0.0, -g_d / (2 * q))))
+    return 1.0 if g_d + q > 0 else 0.0
+
+
+def _block_gap(rp: RelaxedProblem, which, alpha, beta, grad, highs) -> float:
+    ga, gb = grad
+    g = ga if which == "alpha" else gb
+    cur = alpha if which == "alpha" else beta
+    o = rp.oracle(which, g, alpha, beta, highs)
+    if not o.feasible:
+        return 0.0
+    return max(0.0, float(g @ (o.u - cur)))
+
+
+def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContext, highs):
+    """Block-coordinate Frank-Wolfe from ``run.alpha, run.beta`` (in place)."""
+    rule = s.step_rule
+    if rule == "line_search" and rp.kind is ObjectiveKind.BLACK_BOX:
+        rule = "harmonic"
+    buf = {"alpha": None, "beta": None}
+    gaps = {"alpha": math.inf, "beta": math.inf}
+    alpha, beta = run.alpha, run.beta
+    for k in range(s.steps):
+        if ctx.out_of_time():
+            run.stopped_by_clock = True
+            break
+        if s.block == "alternate":
+            which = "beta" if k % 2 == 0 else "alpha"
+        else:  # the authors' bcfw_step: alpha with p = 1/2 once k > 1
+            which = "alpha" if (rng.random() < 0.5 and k > 1) else "beta"
+        ga, gb = rp.gradient(alpha, beta)
+        g = ga if which == "alpha" else gb
+        if s.momentum > 0:
+            buf[which] = g if buf[which] is None else s.momentum * buf[which] + (1 - s.momentum) * g
+            direction = buf[which]
+        else:
+            direction = g
+        o = rp.oracle(which, direction, alpha, beta, highs)
+        run.steps = k + 1
+        if not o.feasible:  # float noise on an exactly tight budget: skip this block
+            continue
+        cur = alpha if which == "alpha" else beta
+        d = o.u - cur
+        g_d = float(g @ d)
+        gaps[which] = max(0.0, g_d) if direction is g else gaps[which]
+        q = rp.curvature(which, d) if rule == "line_search" else None
+        t = _step_size(s, k, rule, g_d, q)
+        if t > 0:
+            cur += t * d
+            other = "beta" if which == "alpha" else "alpha"
+            gaps[other] = math.inf
+        if s.tol > 0 and s.momentum == 0:
+            scale = max(1.0, abs(rp.objective(alpha, beta)))
+            if gaps["alpha"] <= s.tol * scale and gaps["beta"] <= s.tol * scale:
+                break
+    grad = rp.gradient(alpha, beta)
+    run.gap = (_block_gap(rp, "alpha", alpha, beta, grad, highs)
+               + _block_gap(rp, "beta", alpha, beta, grad, highs))
+    return run
+
+
+def _sparsify(rp: RelaxedProblem, alpha, beta, steps: int, ctx: SolveContext, highs):
+    """The authors' sparsify: alternating vertex LPs maximising overlap with the start point."""
+    imp_a, imp_b = alpha.copy(), beta.copy()
+    a, b = alpha.copy(), beta.copy()
+    same = {"alpha": False, "beta": False}
+    for k in range(steps):
+        if ctx.out_of_time():
+            break
+        which = "beta" if k % 2 == 0 else "alpha"
+        c = imp_a if which == "alpha" else imp_b
+        o = rp.oracle(which, c, a, b, highs)
+        if not o.feasible:
+            same[which] = True
+        else:
+            cur = a if which == "alpha" else b
+            same[which] = bool(np.allclose(cur, o.u, atol=1e-12))
+            cur[:] = o.u
+        if same["alpha"] and same["beta"]:
+            break
+    return a, b
+
+
+# ---------------------------------------------------------------------- the backend
+class FrankWolfeSolver(Solver):
+    """Block-coordinate Frank-Wolfe on the bilinear relaxation (the BINAS paper's search)."""
+
+    name = "fw"
+    exact = False
+    accepts = frozenset(ObjectiveKind)
+    Options = FWOptions
+    packages = ("highspy",)
+
+    def run(self, problem: Problem, options: FWOptions, ctx: SolveContext) -> SolverOutput:
+        t0 = time.perf_counter()
+        s = options.settings()
+        kind = problem.objective_kind
+        if kind is ObjectiveKind.BLACK_BOX and not problem.objective.differentiable:
+            raise ValueError(
+                "fw needs a differentiable objective: a Table, a QuadraticForm or a torch module "
+                "(BlackBox.gradient_x); use 'evo' or 'brute' for other black boxes")
+        rp = RelaxedProblem(problem)
+        rng = np.random.default_rng(ctx.seed)
+        import highspy
+
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        stats: dict = {"settings": asdict(s)}
+        bound = None
+        if s.bound and kind is not ObjectiveKind.BLACK_BOX:
+            from ._compact import build_model
+
+            b, _ = compact_lp_bound(build_model(problem))
+            if b == -np.inf:
+                return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True,
+                                    message="the LP relaxation is infeasible, so are the budgets",
+                                    stats={"solve_time": time.perf_counter() - t0, **stats})
+            if math.isfinite(b):
+                bound = problem.sign * b
+                stats["upper_bound"] = bound
+        d0, o0, proven = _cheapest_arch(problem, rp, ctx)
+        if d0 is None:
+            term = Termination.INFEASIBLE if proven else (
+                Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR)
+            return SolverOutput(term, proven_infeasible=proven,
+                                message="no feasible start: the budgets are jointly infeasible"
+                                if proven else "no feasible starting architecture found",
+                                stats={"solve_time": time.perf_counter() - t0, **stats})
+        a0, b0 = _one_hot(rp, d0, o0)
+        if s.start == "balanced":
+            a0, b0 = _balanced(rp, a0, b0)
+        candidates = [(d0, o0)]
+        total_steps, best_relaxed, gaps, clock = 0, -math.inf, [], False
+        for r in range(s.restarts):
+            if r > 0 and ctx.out_of_time():
+                break
+            if r == 0:
+                alpha, beta = a0.copy(), b0.copy()
+            else:
+                alpha, beta = (x.copy() for x in _random_start(rp, problem, rng, (a0, b0)))
+            run = _iterate(rp, s, _Run(alpha, beta), rng, ctx, highs)
+            total_steps += run.steps
+            gaps.append(run.gap)
+            clock |= run.stopped_by_clock
+            relaxed = rp.objective(run.alpha, run.beta)
+            best_relaxed = max(best_relaxed, relaxed)
+            candidates.append(decode_x(problem.space, run.alpha, run.beta))
+            if s.sparsify and s.sparsify_steps > 0:
+                sa, sb = _sparsify(rp, run.alpha, run.beta, s.sparsify_steps, ctx, highs)
+                candidates.append(decode_x(problem.space, sa, sb))
+        # discretise: repair every candidate, keep the best feasible, polish it
+        fixed = []
+        for d, o in candidates:
+            out = repair(problem, d, o, fallback=False)
+            if out.depths is not None:
+                fixed.append((out.depths, out.ops))
+        # polish every distinct repaired candidate (local optima differ), keep the best
+        uniq = {(d.tobytes(), o.tobytes()): (d, o) for d, o in fixed}
+        fixed = list(uniq.values())
+        moves = 0
+        if s.polish:
+            polished = []
+            for d, o in fixed:
+                if ctx.out_of_time():
+                    break
+                d2, o2, m = polish(problem, d, o, deadline=ctx.out_of_time)
+                polished.append((d2, o2))
+                moves += m
+            fixed += polished
+        best = best_of(problem, fixed)
+        if best is None:  # greedy repair failed everywhere (several budgets): MILP fallback
+            out = repair(problem, *candidates[-1], time_limit=_left(ctx, 10.0))
+            if out.depths is not None:
+                best = (out.depths, out.ops)
+                if s.polish and not ctx.out_of_time():
+                    d, o, m = polish(problem, *best, deadline=ctx.out_of_time)
+                    best, moves = (d, o), moves + m
+        if best is None:
+            return SolverOutput(Termination.TIME_LIMIT if clock else Termination.ERROR,
+                                message="no feasible architecture after repair",
+                                stats={"solve_time": time.perf_counter() - t0, **stats})
+        arch = problem.space.architectures_from_arrays(best[0][None, :], best[1][None, :])[0]
+        value = Evaluator(problem).objective(best[0][None, :], best[1][None, :])[0]
+        # value is maximised (sign applied); so is sign * bound
+        proven = bound is not None and value >= problem.sign * bound - 1e-9 * max(1.0, abs(bound))
+        stats.update({
+            "solve_time": time.perf_counter() - t0, "steps": total_steps,
+            "fw_gap": float(min(gaps)) if gaps else None,
+            "relaxed_objective": problem.sign * best_relaxed if gaps else None,
+            "polish_moves": moves, "restarts_run": len(gaps),
+        })
+        if bound is not None:
+            stats["gap_to_bound"] = max(0.0, problem.sign * bound - value)
+        if proven:
+            term = Termination.OPTIMAL
+        elif clock:
+            term = Termination.TIME_LIMIT
+        elif total_steps >= s.steps * len(gaps):
+            term = Termination.ITERATION_LIMIT
+        else:
+            term = Termination.CONVERGED
+        return SolverOutput(term, architecture=arch, bound=bound, proven_optimal=proven,
+                            message="" if not clock else "stopped by the time limit",
+                            stats=stats)
