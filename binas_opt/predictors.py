@@ -107,29 +107,47 @@ class _DualFit:
     loo_mse: float
 
 
-def _kernel_ridge(k: np.ndarray, y: np.ndarray, ridge: float | None) -> _DualFit:
+def _kernel_ridge(y: np.ndarray, ridge: float | None, *, kernel=None,
+                  features: Callable[[], np.ndarray] | None = None,
+                  n_features: int | None = None) -> _DualFit:
     """Ridge regression with an unpenalised intercept, in dual form.
 
-    Minimises ``||y - c - Phi w||^2 + ridge ||w||^2`` given ``K = Phi Phi^T``.  ``ridge=None``
-    picks the penalty (relative to the mean centred kernel diagonal) that minimises the exact
-    leave-one-out error.
+    Minimises ``||y - c - Phi w||^2 + ridge ||w||^2`` with ``w = Phi^T a``.  Works from the
+    kernel ``K = Phi Phi^T`` (eigendecomposition of the centred kernel, ``O(n^3)``) or, when
+    there are fewer features than samples, from the explicit features (SVD of the centred
+    feature matrix, ``O(n p^2)``); both give the same ``a``.  ``ridge=None`` picks the penalty
+    (relative to the mean centred kernel diagonal) that minimises the exact leave-one-out error.
     """
     n = len(y)
-    h = np.eye(n) - 1.0 / n
-    kc = h @ k @ h
-    kc = (kc + kc.T) / 2
     ybar = float(y.mean())
     yc = y - ybar
-    evals, evecs = np.linalg.eigh(kc)
+    if features is not None and n_features is not None and n_features < n:
+        phi = features()
+        phic = phi - phi.mean(axis=0)
+        u, sv, _ = np.linalg.svd(phic, full_matrices=False)
+        evals, evecs = sv**2, u
+
+        def k_times(a):
+            return phi @ (phi.T @ a)
+    else:
+        if kernel is None:
+            phi = features()
+            kernel = phi @ phi.T
+        k = kernel
+        kc = k - k.mean(axis=0)[None, :] - k.mean(axis=1)[:, None] + k.mean()
+        evals, evecs = np.linalg.eigh((kc + kc.T) / 2)
+
+        def k_times(a):
+            return k @ a
     evals = np.clip(evals, 0.0, None)
-    scale = max(float(np.trace(kc)) / n, 1e-300)
+    scale = max(float(evals.sum()) / n, 1e-300)
     uty = evecs.T @ yc
-    tol = n * np.finfo(float).eps * max(float(evals.max()), 1e-300)
+    tol = max(n, evals.size) * np.finfo(float).eps * max(float(evals.max(initial=0.0)), 1e-300)
     keep = evals > tol
 
     def solve(lam: float):
-        f = np.zeros(n)
-        f[keep] = 1.0 / (evals[keep] + lam) if lam > 0 else 1.0 / evals[keep]
+        f = np.zeros(evals.size)
+        f[keep] = 1.0 / (evals[keep] + lam)
         a = evecs @ (f * uty)
         shrink = np.where(keep, evals * f, 0.0)
         fitted = evecs @ (shrink * uty)
@@ -150,7 +168,7 @@ def _kernel_ridge(k: np.ndarray, y: np.ndarray, ridge: float | None) -> _DualFit
         lam = ridge
         a, loo = solve(lam)
     a = a - a.mean()  # a lies in the centred space already; remove rounding
-    const = ybar - float(np.mean(k @ a))
+    const = ybar - float(np.mean(k_times(a)))
     return _DualFit(a, const, float(lam), loo)
 
 
@@ -193,7 +211,7 @@ def fit_additive(space: SearchSpace, architectures, accuracies, ridge: float | s
     y = _targets(accuracies, len(depths), where)
     if r is None:
         d = design_matrix(space, depths, ops)
-        r = _kernel_ridge(np.asarray((d @ d.T).todense()), y, None).ridge
+        r = _kernel_ridge(y, None, features=d.toarray, n_features=d.shape[1]).ridge
     return fit_table(space, (depths, ops), y, ridge=r, gauge=gauge, name=name, unit=unit).table
 
 
@@ -223,15 +241,14 @@ def fit_bilinear(space: SearchSpace, architectures, accuracies, ridge: float | s
     x = encode_arrays(space, depths, ops)
     na = space.n_alpha
     a_, b_ = x[:, :na], x[:, na:]
-    if same_stage:
-        stage_a = space.index.alpha_stage
-        stage_b = space.index.beta_stage
-        k_pair = sum((a_[:, stage_a == s] @ a_[:, stage_a == s].T)
-                     * (b_[:, stage_b == s] @ b_[:, stage_b == s].T)
-                     for s in range(space.n_stages))
-    else:
-        k_pair = (a_ @ a_.T) * (b_ @ b_.T)
-    fit = _kernel_ridge(x @ x.T + k_pair, y, r)
+    pair_mask = (space.index.alpha_stage[:, None] == space.index.beta_stage[None, :]
+                 if same_stage else np.ones((na, space.n_beta), dtype=bool))
+
+    def features():
+        prod = (a_[:, :, None] * b_[:, None, :])[:, pair_mask]
+        return np.hstack([x, prod])
+
+    fit = _kernel_ridge(y, r, features=features, n_features=x.shape[1] + int(pair_mask.sum()))
     log.debug("fit_bilinear: ridge %.3g, LOO MSE %.4g", fit.ridge, fit.loo_mse)
     q = a_.T @ (fit.coef[:, None] * b_)
     if same_stage:
@@ -258,8 +275,12 @@ def fit_quadratic(space: SearchSpace, architectures, accuracies, ridge: float | 
     r = _check_ridge(ridge, where)
     depths, ops, y = _prepare(space, architectures, accuracies, inactive, seed, where)
     x = encode_arrays(space, depths, ops)
-    s = x @ x.T
-    fit = _kernel_ridge(s + (s * s - s) / 2, y, r)
+    iu = np.triu_indices(space.n_vars, 1)
+
+    def features():
+        return np.hstack([x, x[:, iu[0]] * x[:, iu[1]]])
+
+    fit = _kernel_ridge(y, r, features=features, n_features=space.n_vars + iu[0].size)
     log.debug("fit_quadratic: ridge %.3g, LOO MSE %.4g", fit.ridge, fit.loo_mse)
     w = sp.triu(sp.csr_matrix(x.T @ (fit.coef[:, None] * x)), k=1)
     return QuadraticForm(space, fit.const, x.T @ fit.coef, w, name=name, unit=unit)
