@@ -340,7 +340,7 @@ def train_supernet(
                             supernet.set_arch(supernet.sample_arch(rng))
                         else:
                             supernet.set_arch(None)
-                            supernet.set_sampling("sample")
+                            supernet.set_sampling("sample", rng)
                         s_logits = supernet(x)
                         ce = F.cross_entropy(s_logits, y)
                         kd = _kd_loss(s_logits, teacher, temperature) if distill else ce * 0
