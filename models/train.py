@@ -332,7 +332,7 @@ def train_supernet(
                 supernet.set_arch(heaviest)
                 t_logits = supernet(x)
                 loss = F.cross_entropy(t_logits, y)
-                sums["heaviest_ce"] += float(loss)
+                sums["heaviest_ce"] += float(loss.detach())
                 if phase == "multipath":
                     teacher = t_logits.detach()
                     for _ in range(n_paths):
@@ -345,8 +345,8 @@ def train_supernet(
                         ce = F.cross_entropy(s_logits, y)
                         kd = _kd_loss(s_logits, teacher, temperature) if distill else ce * 0
                         loss = loss + (1.0 - distill) * ce + distill * kd
-                        sums["path_ce"] += float(ce) / n_paths
-                        sums["kd"] += float(kd) / n_paths
+                        sums["path_ce"] += float(ce.detach()) / n_paths
+                        sums["kd"] += float(kd.detach()) / n_paths
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"train_supernet: loss is {float(loss)} at epoch {epoch} step {i}; lower lr"
@@ -355,7 +355,7 @@ def train_supernet(
                 if grad_clip:
                     nn.utils.clip_grad_norm_(supernet.parameters(), grad_clip)
                 optimizer.step()
-                sums["loss"] += float(loss)
+                sums["loss"] += float(loss.detach())
                 n += 1
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, phase=phase, loss=f"{float(loss):.3f}")
