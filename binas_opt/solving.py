@@ -117,9 +117,7 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
     opts = make_options(solver_cls.Options, options, backend)
     warm = _validate_common(time_limit, seed, warm_start, problem)
     ctx = SolveContext(time_limit=time_limit, seed=int(seed), verbose=bool(verbose), warm_start=warm)
-    recorded = {**dataclasses.asdict(opts), "time_limit": time_limit}
-    common = dict(backend=backend, options=recorded, seed=int(seed), sense=problem.sense,
-                  budgets=problem.budgets, versions=dict(_versions(solver_cls.packages)))
+    common = result_context(problem, backend, dataclasses.asdict(opts), seed, time_limit)
 
     mins = problem.min_resources()
     impossible = {c.name: mins[c.name] for c in problem.constraints
@@ -192,7 +190,7 @@ def result_context(problem: Problem, backend: str, options: dict[str, Any] | Non
     solver_cls = get_backend(backend)
     return dict(backend=backend, options={**(options or {}), "time_limit": time_limit},
                 seed=int(seed), sense=problem.sense, budgets=problem.budgets,
-                versions=_versions(solver_cls.packages))
+                versions=dict(_versions(solver_cls.packages)))
 
 
 def finish_result(problem: Problem, output: SolverOutput, context: dict[str, Any],
