@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 # Names defined in modules that import more (matplotlib, yaml) or are large: loaded on first use.
 _LAZY = {
     "pareto_front": "binas_opt.pareto", "ParetoFront": "binas_opt.pareto",
-    "compare": "binas_opt.compare", "CompareRow": "binas_opt.compare",
-    "explain": "binas_opt.explain", "Explanation": "binas_opt.explain",
+    "compare": "binas_opt.comparison", "CompareRow": "binas_opt.comparison",
+    "explain": "binas_opt.explanation", "Explanation": "binas_opt.explanation",
     "plot_contributions": "binas_opt.plotting", "plot_pareto": "binas_opt.plotting",
     "plot_compare": "binas_opt.plotting",
     "params_table": "binas_opt.resources", "macs_table": "binas_opt.resources",

@@ -8,9 +8,7 @@ backend's optimum is such a bound), feasibility re-checked here from the tables,
 from __future__ import annotations
 
 import math
-import sys
 import time
-import types
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -173,15 +171,3 @@ def _row(problem: Problem, name: str, r: Result | None, dt: float, msg: str,
         gap = max(0.0, problem.sign * (best - r.objective)) / max(abs(r.objective), 1e-10)
     return CompareRow(name, problem.budgets, r.status, r.objective, r.bound, best, gap, feasible,
                       resources, r.wall_time, msg, r)
-
-
-class _CallableModule(types.ModuleType):
-    """``binas_opt.compare`` is both this module and the function ``compare`` (exported lazily by
-    the package): once the module is imported the package attribute is the module, so calling
-    it forwards to the function."""
-
-    def __call__(self, *args, **kwargs):
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

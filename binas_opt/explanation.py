@@ -17,8 +17,6 @@ the value of the cheapest architecture itself.
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,15 +262,3 @@ def marginal_value(front, budgets=None, step: float | None = None):
     b = np.asarray(res if budgets is None else budgets, dtype=float)
     lo, hi = front.value_at(b), front.value_at(b + step)
     return b, (hi - lo) / step
-
-
-class _CallableModule(types.ModuleType):
-    """``binas_opt.explain`` is both this module and the function ``explain`` (exported lazily by
-    the package): once the module is imported the package attribute is the module, so calling
-    it forwards to the function."""
-
-    def __call__(self, *args, **kwargs):
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from binas_opt.compare import compare
+    from binas_opt.comparison import compare
     from binas_opt.io import atomic_write_text
 
     problem = load_problem_arg(args).problem

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import binas_opt as bo
-from binas_opt.compare import CompareRow
+from binas_opt.comparison import CompareRow
 from binas_opt.synthetic import synthetic_problem
 
 

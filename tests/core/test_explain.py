@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.explain import marginal_value, table_contributions
+from binas_opt.explanation import marginal_value, table_contributions
 from binas_opt.synthetic import synthetic_problem
 
 
