@@ -23,6 +23,7 @@ matplotlib.use("Agg")  # no display on build machines; sphinx-gallery scrapes th
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # import the working tree even without `pip install -e .`
+sys.path.insert(0, str(HERE / "_ext"))  # binas_gallery: the gallery's figure scraper
 
 import binas_opt  # noqa: E402
 
@@ -88,7 +89,8 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    # figures built with the Figure API by binas_opt's plotting functions, then pyplot's
+    "image_scrapers": ("binas_gallery.figure_scraper", "matplotlib"),
     "abort_on_example_error": False,   # report every failing example, then fail the build
     "only_warn_on_example_error": False,
     "show_memory": False,

@@ -98,6 +98,8 @@ PRESETS: dict[str, FWSettings] = {
 class FWOptions:
     """Options of the ``fw`` backend; ``None`` takes the value of the preset.
 
+    Attributes
+    ----------
     preset : {"default", "paper"}
         ``"paper"``: the authors' settings; ``"default"``: ours (best measured quality).
     steps : int

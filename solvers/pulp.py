@@ -60,6 +60,8 @@ def resolve_solver(name: str) -> str:
 class PulpOptions:
     """Options of the ``pulp`` backend.
 
+    Attributes
+    ----------
     solver : str
         A PuLP solver among ``pulp.listSolvers(onlyAvailable=True)`` (``"HiGHS"``, ``"CBC"``,
         ``"PULP_CBC_CMD"``, ``"GLPK"``, ...).
