@@ -375,7 +375,7 @@ def evaluate_subnet(supernet: nn.Module, arch: Architecture,
     them), ``"batch"`` normalises each evaluation batch with its own statistics (running
     statistics untouched), ``"none"`` uses the running statistics as they are.
     """
-    bn = BNMode(bn)
+    bn = _enum(BNMode, bn, "bn")
     device = _device(supernet)
     if bn == BNMode.RECALIBRATE:
         if not calib_batches:
@@ -385,6 +385,8 @@ def evaluate_subnet(supernet: nn.Module, arch: Architecture,
     supernet.eval()
     layers = _bn_layers(supernet)
     moms = [m.momentum for m in layers]
+    tracked = [None if m.num_batches_tracked is None else m.num_batches_tracked.clone()
+               for m in layers]
     if bn == BNMode.BATCH:
         for m in layers:
             m.train()
@@ -396,8 +398,10 @@ def evaluate_subnet(supernet: nn.Module, arch: Architecture,
             correct += int((pred == y.to(device)).sum())
             total += int(y.numel())
     finally:
-        for m, mom in zip(layers, moms, strict=True):
+        for m, mom, nbt in zip(layers, moms, tracked, strict=True):
             m.momentum = mom
+            if bn == BNMode.BATCH and nbt is not None:
+                m.num_batches_tracked.copy_(nbt)
         supernet.eval()
     return correct, total
 
@@ -556,6 +560,13 @@ def _write_cache(path: Path | None, key: dict[str, Any], groups: dict[str, Any],
 
 
 # ---------------------------------------------------------------------- main entry points
+def _enum(cls, value, name: str):
+    try:
+        return cls(value)
+    except ValueError:
+        raise ValueError(f"{name} must be one of {[m.value for m in cls]}, got {value!r}") from None
+
+
 def _positive(value, name: str) -> int:
     if isinstance(value, bool) or int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -627,7 +638,7 @@ def measure_contributions(
     ContributionResult
     """
     t0 = time.perf_counter()
-    reference, bn = Reference(reference), BNMode(bn)
+    reference, bn = _enum(Reference, reference, "reference"), _enum(BNMode, bn, "bn")
     n_samples = _positive(n_samples, "n_samples")
     eval_batches = _positive(eval_batches, "eval_batches")
     calib_batches = _positive(calib_batches, "calib_batches")
@@ -769,7 +780,7 @@ def sample_accuracies(
     with any number of data-parallel processes.
     """
     t0 = time.perf_counter()
-    bn = BNMode(bn)
+    bn = _enum(BNMode, bn, "bn")
     if architectures is None:
         if n is None:
             raise ValueError("sample_accuracies: give n or architectures")

@@ -284,6 +284,9 @@ def train_supernet(
     -------
     TrainResult
     """
+    if sampling not in [m.value for m in Sampling]:
+        raise ValueError(f"sampling must be one of {[m.value for m in Sampling]}, got "
+                         f"{sampling!r}")
     settings = TrainSettings(
         heaviest_epochs=heaviest_epochs, epochs=epochs, lr=lr, heaviest_lr=heaviest_lr,
         momentum=momentum, weight_decay=weight_decay, distill=distill, temperature=temperature,
@@ -358,7 +361,7 @@ def train_supernet(
                 sums["loss"] += float(loss.detach())
                 n += 1
                 bar.update(1)
-                bar.set_postfix(epoch=epoch, phase=phase, loss=f"{float(loss):.3f}")
+                bar.set_postfix(epoch=epoch, phase=phase, loss=f"{float(loss.detach()):.3f}")
             if settings.sampling == Sampling.SAMPLE:
                 supernet.set_sampling("batch")
             supernet.set_arch(None)
@@ -452,7 +455,7 @@ def finetune(
                     loss = (1 - distill) * loss + distill * _kd_loss(logits, t_logits, temperature)
                 loss.backward()
                 optimizer.step()
-                tot += float(loss)
+                tot += float(loss.detach())
                 n += 1
                 bar.update(1)
             history.append({"epoch": epoch, "phase": "finetune", "steps": n,
