@@ -14,8 +14,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import binas_opt as bo  # noqa: E402
 from binas_opt.models import contributions as C  # noqa: E402
+
+import binas_opt as bo  # noqa: E402
 from binas_opt.spaces import fashion_mnist_space  # noqa: E402
 
 pytestmark = pytest.mark.torch

@@ -9,10 +9,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import binas_opt as bo  # noqa: E402
-from binas_opt.cli import main as cli_main  # noqa: E402
 from binas_opt.models import data  # noqa: E402
 from binas_opt.models.pipeline import STEPS, PipelineConfig, run_pipeline  # noqa: E402
+
+import binas_opt as bo  # noqa: E402
+from binas_opt.cli import main as cli_main  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
