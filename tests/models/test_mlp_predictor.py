@@ -56,7 +56,7 @@ def test_mlp_as_blackbox_objective():
     for backend in ("fw", "evo"):
         if backend not in bo.list_backends():
             continue
-        r = bo.solve(problem, backend=backend, seed=0)
+        r = bo.solve(problem, backend=backend, seed=0, time_limit=2.0)
         assert r.status in ("optimal", "feasible") and cost(r.architecture) <= 5
         assert r.objective <= exact.objective + 1e-6
 
