@@ -17,9 +17,9 @@ import os
 import tempfile
 
 import torch
+from binas_opt.models.latency import load_latency, measure_latency, validate_latency
 
 import binas_opt as bo
-from binas_opt.models.latency import load_latency, measure_latency, validate_latency
 from binas_opt.spaces import fashion_mnist_space
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
