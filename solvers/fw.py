@@ -88,7 +88,7 @@ PRESETS: dict[str, FWSettings] = {
                         polish=False, restarts=1, tol=0.0, bound=True),
     # ours: exact line search (harmonic 2n/(k+2n) for black boxes), alternating blocks from a
     # the cheapest start, a few restarts, sparsify, then repair and local-search polish
-    "default": FWSettings(steps=1000, step_rule="line_search", gamma=1.0, momentum=0.0,
+    "default": FWSettings(steps=300, step_rule="line_search", gamma=1.0, momentum=0.0,
                           block="alternate", start="cheapest", sparsify=True, sparsify_steps=100,
                           polish=True, restarts=4, tol=1e-9, bound=True),
 }
