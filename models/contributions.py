@@ -765,6 +765,7 @@ def sample_accuracies(
     calib_batches: int = 2,
     calib_pool_batches: int = 16,
     eval_batches: int | None = None,
+    pool_batches: int | None = None,
     bn: str | BNMode = BNMode.RECALIBRATE,
     seed: int = 0,
     progress: bool = True,
@@ -774,10 +775,13 @@ def sample_accuracies(
 
     Each sub-network gets its BatchNorm recalibrated (``bn="recalibrate"``) on
     ``calib_batches`` batches drawn from ``calib_loader`` (default ``loader``), then is
-    evaluated on the first ``eval_batches`` batches of ``loader`` (all by default).  Give
-    ``architectures`` instead of ``n`` to evaluate given ones.  Sampling uses ``seed``; every
-    evaluation's batch choice depends on ``(seed, index)`` only, so the result is the same
-    with any number of data-parallel processes.
+    evaluated on every batch of the pool (the first ``pool_batches`` batches of ``loader``, all
+    by default) or, with ``eval_batches``, on that many batches drawn at random from the pool
+    for each sub-network (the per-evaluation cost of :func:`measure_contributions`, for
+    comparisons at equal evaluation budget).  Give ``architectures`` instead of ``n`` to
+    evaluate given ones.  Sampling uses ``seed``; every evaluation's batch choice depends on
+    ``(seed, index)`` only, so the result is the same with any number of data-parallel
+    processes.
     """
     t0 = time.perf_counter()
     bn = _enum(BNMode, bn, "bn")
@@ -789,7 +793,9 @@ def sample_accuracies(
         archs = tuple(space.validate(a, f"architectures[{i}]")
                       for i, a in enumerate(architectures))
     d = dist_info(distributed)
-    pool = _take(loader, eval_batches, "sample_accuracies: loader")
+    pool = _take(loader, pool_batches, "sample_accuracies: loader")
+    if eval_batches is not None and not 1 <= _positive(eval_batches, "eval_batches") <= len(pool):
+        raise ValueError(f"eval_batches={eval_batches} but the pool has {len(pool)} batches")
     calib = []
     if bn == BNMode.RECALIBRATE:
         calib = _take(loader if calib_loader is None else calib_loader, calib_pool_batches,
@@ -806,7 +812,9 @@ def sample_accuracies(
                 rng = _rng(seed, _SAMPLE_STREAM + 1, i)
                 cb = ([calib[j] for j in np.sort(rng.choice(len(calib), calib_batches,
                                                             replace=False))] if calib else [])
-                counts[0, i], counts[1, i] = evaluate_subnet(supernet, arch, pool, cb, bn)
+                ev = pool if eval_batches is None else [
+                    pool[j] for j in np.sort(rng.choice(len(pool), eval_batches, replace=False))]
+                counts[0, i], counts[1, i] = evaluate_subnet(supernet, arch, ev, cb, bn)
             bar.update(1)
     finally:
         bar.close()
