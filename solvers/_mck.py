@@ -99,38 +99,41 @@ def _hull_mask(cost: np.ndarray, val: np.ndarray, valid: np.ndarray) -> np.ndarr
 
     ``cost`` is sorted ascending per row (ties: higher value first); padded entries have
     ``valid`` False.  Returns a boolean mask of the same shape.
+
+    After dropping dominated items (not worth strictly more than every cheaper one), values
+    strictly increase with cost, and item ``j`` is a vertex of the upper hull iff a line through
+    it has every other item below, i.e. iff
+    ``max_{k > j} slope(j, k) < min_{i < j} slope(i, j)`` (strict: collinear items are dropped).
+    All slopes of a row are computed at once (``O(m^2)`` per group, ``m`` <= a few dozen).
     """
     g, m = cost.shape
     neg = np.where(valid, val, -np.inf)
-    # dominance: keep an item only if it is worth strictly more than every cheaper item
     run_max = np.maximum.accumulate(neg, axis=1)
     prev_max = np.concatenate([np.full((g, 1), -np.inf), run_max[:, :-1]], axis=1)
     alive = valid & (neg > prev_max)
-    cols = np.broadcast_to(np.arange(m), (g, m))
-    rows = np.arange(g)[:, None]
-    cost = np.where(valid, cost, 0.0)  # finite placeholders (padding is never alive)
-    val = np.where(valid, val, 0.0)
-    for _ in range(m):  # at most m removal rounds; each round removes >= 1 point or stops
-        # previous / next alive index of every position
-        prev_idx = np.where(alive, cols, -1)
-        prev_idx = np.maximum.accumulate(prev_idx, axis=1)
-        prev_idx = np.concatenate([np.full((g, 1), -1), prev_idx[:, :-1]], axis=1)
-        nxt = np.where(alive, cols, m)
-        nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
-        nxt = np.concatenate([nxt[:, 1:], np.full((g, 1), m)], axis=1)
-        inner = alive & (prev_idx >= 0) & (nxt < m)
-        if not inner.any():
-            break
-        p = np.clip(prev_idx, 0, m - 1)
-        q = np.clip(nxt, 0, m - 1)
-        c0, c1, c2 = cost[rows, p], cost, cost[rows, q]
-        v0, v1, v2 = val[rows, p], val, val[rows, q]
-        # j is on or below the chord p-q:  (v1 - v0)(c2 - c0) <= (v2 - v0)(c1 - c0)
-        below = inner & ((v1 - v0) * (c2 - c0) <= (v2 - v0) * (c1 - c0))
-        if not below.any():
-            break
-        alive &= ~below
-    return alive
+    if m <= 2:
+        return alive
+    c = np.where(alive, cost, 0.0)
+    v = np.where(alive, val, 0.0)
+    dc = c[:, None, :] - c[:, :, None]  # [g, i, j] = c_j - c_i (> 0 for alive i < j)
+    pair = _UPPER[m] & alive[:, :, None] & alive[:, None, :]
+    np.copyto(dc, 1.0, where=~pair)
+    slope = (v[:, None, :] - v[:, :, None]) / dc
+    left_min = np.where(pair, slope, np.inf).min(axis=1)  # min over i < j, per j
+    right_max = np.where(pair, slope, -np.inf).max(axis=2)  # max over k > i, per i
+    return alive & (right_max < left_min)
+
+
+class _Upper(dict):
+    """Strict upper-triangle masks by size (computed once)."""
+
+    def __missing__(self, m):
+        mask = np.triu(np.ones((m, m), dtype=bool), 1)[None, :, :]
+        self[m] = mask
+        return mask
+
+
+_UPPER = _Upper()
 
 
 def mck_oracle(c: np.ndarray, a: np.ndarray, b: float, layout: GroupLayout) -> OracleResult:
@@ -164,64 +167,52 @@ def mck_oracle(c: np.ndarray, a: np.ndarray, b: float, layout: GroupLayout) -> O
     val = np.where(valid, c[safe], -np.inf)
     # sort each group by cost ascending, value descending on ties
     order = np.lexsort((-val, cost), axis=1)
-    rows = np.arange(layout.n_groups)[:, None]
-    cost, val = cost[rows, order], val[rows, order]
-    valid, pad = valid[rows, order], pad[rows, order]
+    cost = np.take_along_axis(cost, order, 1)
+    val = np.take_along_axis(val, order, 1)
+    valid = np.take_along_axis(valid, order, 1)
+    pad = np.take_along_axis(pad, order, 1)
     alive = _hull_mask(cost, val, valid)
-    # base: the cheapest (first alive) item of every group
-    first = np.argmax(alive, axis=1)
-    base_cost = cost[rows[:, 0], first]
-    base_val = val[rows[:, 0], first]
-    spend = float(base_cost.sum())
-    slack_tol = 1e-12 * max(1.0, abs(b), float(np.abs(base_cost).sum()))
+    # hull items of all groups, flat: grouped, increasing cost inside a group
+    g_idx, j_idx = np.nonzero(alive)
+    f_cost, f_val, f_pad = cost[g_idx, j_idx], val[g_idx, j_idx], pad[g_idx, j_idx]
+    counts = np.bincount(g_idx, minlength=layout.n_groups)
+    start = np.cumsum(counts) - counts  # each group's cheapest hull item
+    spend = float(f_cost[start].sum())
+    slack_tol = 1e-12 * max(1.0, abs(b), float(np.abs(f_cost[start]).sum()))
     if spend > b + slack_tol:
         return OracleResult(None, -np.inf, False)
-    # increments between consecutive alive items of a group
-    g_idx, j_idx = np.nonzero(alive)  # row-major: grouped, increasing cost inside a group
-    same = np.concatenate([[False], g_idx[1:] == g_idx[:-1]])
-    to_g, to_j = g_idx[same], j_idx[same]
-    from_j = j_idx[np.flatnonzero(same) - 1]
-    d_cost = cost[to_g, to_j] - cost[to_g, from_j]
-    d_val = val[to_g, to_j] - val[to_g, from_j]
-    chosen = pad[rows[:, 0], first].copy()  # flat index of the current item per group
+    value = float(f_val[start].sum())
+    inc = np.ones(g_idx.size, dtype=bool)
+    inc[start] = False
+    p_idx = np.flatnonzero(inc)  # increment from item p-1 to item p of the same group
     u = np.zeros(layout.n)
-    u[chosen] = 1.0
-    value = float(base_val.sum())
-    if d_cost.size == 0:
+    if p_idx.size == 0:
+        u[f_pad[start]] = 1.0
         return OracleResult(u, value, True)
+    d_cost = f_cost[p_idx] - f_cost[p_idx - 1]
+    d_val = f_val[p_idx] - f_val[p_idx - 1]
     slope = d_val / d_cost
-    # global order by slope (desc); within a group slopes strictly decrease, so a stable sort
-    # on (-slope, group, position) keeps every group's increments in hull order
-    order = np.lexsort((to_j, to_g, -slope))
-    slope, d_cost, d_val = slope[order], d_cost[order], d_val[order]
-    to_g, to_j, from_j = to_g[order], to_j[order], from_j[order]
-    pos = slope > 0
+    # global order by slope (desc); slopes strictly decrease inside a group and the sort is
+    # stable on the grouped order, so every group's increments stay in hull order
+    o = np.argsort(-slope, kind="stable")
+    cum = np.cumsum(d_cost[o])
     cap = b - spend
-    cum = np.cumsum(d_cost)
-    full = pos & (cum <= cap + slack_tol)
-    # the prefix property: stop at the first increment that is not taken in full
+    full = (slope[o] > 0) & (cum <= cap + slack_tol)
     stop = int(np.argmin(full)) if not full.all() else full.size
-    take = np.arange(full.size) < stop
-    if take.any():
-        # the last taken increment of each group gives its final item
-        tg, tj = to_g[take], to_j[take]
-        last = np.zeros(layout.n_groups, dtype=np.int64) - 1
-        np.maximum.at(last, tg, tj)
-        moved = last >= 0
-        u[chosen[moved]] = 0.0
-        chosen[moved] = pad[np.flatnonzero(moved), last[moved]]
-        u[chosen[moved]] = 1.0
-        value += float(d_val[take].sum())
+    taken = o[:stop]
+    k = np.bincount(g_idx[p_idx[taken]], minlength=layout.n_groups)
+    final = start + k
+    u[f_pad[final]] = 1.0
+    value += float(d_val[taken].sum())
     frac = 0
-    if stop < full.size and pos[stop]:
-        used = float(cum[stop - 1]) if stop > 0 else 0.0
-        left = cap - used
+    if stop < full.size and slope[o[stop]] > 0:
+        left = cap - (float(cum[stop - 1]) if stop > 0 else 0.0)
         if left > slack_tol:
-            t = min(1.0, left / d_cost[stop])
-            g, j = int(to_g[stop]), int(to_j[stop])
-            u[chosen[g]] -= t
-            u[pad[g, j]] += t
-            value += t * float(d_val[stop])
+            i = int(p_idx[o[stop]])
+            t = min(1.0, left / d_cost[o[stop]])
+            u[f_pad[i - 1]] -= t
+            u[f_pad[i]] += t
+            value += t * float(d_val[o[stop]])
             frac = 1
     return OracleResult(u, value, True, frac)
 

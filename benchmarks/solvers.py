@@ -1,0 +1,211 @@
+"""Compare every backend against the exact optimum, time the Frank-Wolfe step, and scale up.
+
+Run: ``python benchmarks/solvers.py`` (about 5 minutes on 2 cores; ``--budgets 5`` is quicker).
+
+1. The paper's space (``SearchSpace.mobilenet_v3``) with realistic, uncorrelated and strongly
+   correlated synthetic tables (:func:`binas_opt.synthetic.synthetic_tables`), 20 latency budgets
+   each from 5% to 95% of the latency range.  For every available backend (``fw`` twice: our
+   default and ``preset="paper"``): budgets solved exactly, mean / median / max gap to the exact
+   optimum (accuracy points), median time per solve and time for the whole sweep.
+2. One Frank-Wolfe step (gradient + linear oracle + update) with our closed-form oracle against
+   the same step with an interior-point LP (cvxopt if installed, else scipy's ``highs-ipm``).
+3. A scaled-up space: 10 stages x 8 blocks x 24 ops with 3 budgets (latency, params, energy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import binas_opt as bo
+from binas_opt.mbconv import mbconv_labels
+from binas_opt.registry import get_backend
+from binas_opt.synthetic import TABLE_KINDS, synthetic_problem, synthetic_tables
+
+RUNS = [("milp", {}), ("pulp", {}), ("dp", {}), ("fw", {}), ("fw", {"preset": "paper"}),
+        ("relax", {}), ("evo", {}), ("brute", {})]
+
+
+def _label(name, opts):
+    return name if not opts else f"{name}[{','.join(f'{k}={v}' for k, v in opts.items())}]"
+
+
+def _refusal(name, problem):
+    cls = get_backend(name)
+    if problem.objective_kind not in cls.accepts:
+        return f"no {problem.objective_kind.value} objectives"
+    if cls.max_constraints is not None and len(problem.constraints) > cls.max_constraints:
+        return f"at most {cls.max_constraints} budget(s)"
+    limit = getattr(cls.Options(), "limit", None)
+    if isinstance(limit, int) and problem.space.num_architectures > limit:
+        return f"space above its limit of {limit:.0e} architectures"
+    return None
+
+
+def sweep(n_budgets: int, time_limit: float) -> dict:
+    space = bo.SearchSpace.mobilenet_v3()
+    available = set(bo.list_backends())
+    medians = {}
+    for kind in TABLE_KINDS:
+        data = synthetic_tables(space, kind, seed=0)
+        lo, hi = data.latency.min_value(), data.latency.max_value()
+        problems = [bo.Problem(space, data.accuracy, [data.latency <= lo + f * (hi - lo)])
+                    for f in np.linspace(0.05, 0.95, n_budgets)]
+        t_ref = time.perf_counter()
+        exact, exact_times = [], []
+        for p in problems:
+            t0 = time.perf_counter()
+            exact.append(bo.solve(p, "milp"))
+            exact_times.append(time.perf_counter() - t0)
+        exact_sweep = time.perf_counter() - t_ref
+        assert all(r.status is bo.Status.OPTIMAL for r in exact)
+        opt = np.array([r.objective for r in exact])
+        print(f"\n== {kind} tables, paper space, {n_budgets} latency budgets "
+              f"(optimum {opt.min():.2f} .. {opt.max():.2f} %) ==")
+        print(f"{'backend':<22}{'exact':>7}{'mean gap':>10}{'median':>9}{'max gap':>9}"
+              f"{'median s':>10}{'sweep s':>9}  all feasible")
+        for name, opts in RUNS:
+            label = _label(name, opts)
+            if name not in available:
+                print(f"{label:<22}  (not available)")
+                continue
+            why = _refusal(name, problems[0])
+            if why:
+                print(f"{label:<22}  (skipped: {why})")
+                continue
+            if label == "milp":  # the reference solves themselves (no time limit)
+                print(f"{label:<22}{len(opt):>4}/{len(opt):<2}{0:>10.4f}{0:>9.4f}{0:>9.4f}"
+                      f"{statistics.median(exact_times):>10.4f}{exact_sweep:>9.2f}  True")
+                continue
+            gaps, times, feas = [], [], True
+            t_sweep = time.perf_counter()
+            for p, best in zip(problems, opt, strict=True):
+                t0 = time.perf_counter()
+                r = bo.solve(p, name, time_limit=time_limit, **opts)
+                times.append(time.perf_counter() - t0)
+                if r.architecture is None:
+                    gaps.append(np.nan)
+                    continue
+                feas &= p.is_feasible(r.architecture)
+                gaps.append(best - r.objective)
+            sweep_s = time.perf_counter() - t_sweep
+            g = np.array(gaps)
+            n_exact = int(np.sum(np.abs(g) <= 1e-6))
+            medians[(kind, label)] = float(np.nanmedian(g))
+            print(f"{label:<22}{n_exact:>4}/{len(g):<2}{np.nanmean(g):>10.4f}"
+                  f"{np.nanmedian(g):>9.4f}{np.nanmax(g):>9.4f}{statistics.median(times):>10.4f}"
+                  f"{sweep_s:>9.2f}  {feas and not np.isnan(g).any()}")
+    return medians
+
+
+def fw_step_timing(repeats: int = 200) -> None:
+    """One block step: gradient, oracle, update; ours vs an interior-point LP oracle."""
+    from binas_opt.solvers.fw import RelaxedProblem
+
+    p = synthetic_problem(kind="realistic")
+    rp = RelaxedProblem(p)
+    rng = np.random.default_rng(0)
+    alpha = rng.random(p.space.n_alpha)
+    alpha /= rp.alpha_layout.group_sums(alpha)[rp.alpha_layout.group]
+    beta = np.zeros(p.space.n_beta)
+    beta[rp.beta_layout.ptr[:-1]] = 1.0  # the smallest depths
+    try:
+        import cvxopt  # noqa: F401
+
+        ipm = "cvxopt"
+    except ImportError:
+        ipm = "scipy highs-ipm"
+    from scipy.optimize import linprog
+
+    lay = rp.alpha_layout
+    a_eq = np.zeros((lay.n_groups, lay.n))
+    a_eq[lay.group, np.arange(lay.n)] = 1.0
+
+    def ours():
+        ga, _ = rp.gradient(alpha, beta)
+        o = rp.oracle("alpha", ga, alpha, beta)
+        return alpha + 0.01 * (o.u - alpha)
+
+    def interior():
+        ga, _ = rp.gradient(alpha, beta)
+        coef, const = rp.alpha_coeffs(beta)
+        A, b = coef[rp.con_rows], rp.budgets - const[rp.con_rows]
+        if ipm == "cvxopt":
+            from cvxopt import matrix, solvers
+
+            g = np.vstack([A, -np.eye(lay.n)])
+            h = np.concatenate([b, np.zeros(lay.n)])
+            sol = solvers.lp(matrix(-ga), matrix(g), matrix(h), matrix(a_eq), matrix(np.ones(
+                lay.n_groups)), options={"show_progress": False})
+            u = np.array(sol["x"]).ravel()
+        else:
+            u = linprog(-ga, A_ub=A, b_ub=b, A_eq=a_eq, b_eq=np.ones(lay.n_groups),
+                        bounds=(0, 1), method="highs-ipm").x
+        return alpha + 0.01 * (u - alpha)
+
+    res = {}
+    for name, fn in (("ours (closed-form MCK)", ours), (f"interior point ({ipm})", interior)):
+        fn()
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        res[name] = (time.perf_counter() - t0) / repeats
+    (n1, t1), (n2, t2) = res.items()
+    print("\n== one Frank-Wolfe step on the paper space (240 alpha entries, 1 budget) ==")
+    print(f"{n1:<34}{t1 * 1e6:>10.1f} us")
+    print(f"{n2:<34}{t2 * 1e6:>10.1f} us")
+    print(f"{'ratio (interior point / ours)':<34}{t2 / t1:>10.1f} x")
+
+
+def scaled_up(time_limit: float) -> None:
+    labels = mbconv_labels(expansions=(2, 3, 4, 6), kernels=(3, 5, 7), se=(False, True))
+    stages = [bo.Stage((4, 5, 6, 7, 8), labels, name=f"s{i}") for i in range(10)]
+    space = bo.SearchSpace(stages, name="scaled")
+    p = synthetic_problem(space, kind="realistic", resources=("latency", "params", "energy"))
+    print(f"\n== scaled-up space: 10 stages x 8 blocks x {len(labels)} ops "
+          f"({space.num_architectures:.2e} architectures), 3 budgets, time limit {time_limit}s ==")
+    print(f"{'backend':<22}{'status':>12}{'objective':>12}{'gap to best':>13}{'bound':>11}"
+          f"{'time s':>9}  feasible")
+    rows = []
+    for name, opts in RUNS:
+        label = _label(name, opts)
+        if name not in bo.list_backends():
+            continue
+        why = _refusal(name, p)
+        if why:
+            rows.append((label, None, why))
+            continue
+        t0 = time.perf_counter()
+        r = bo.solve(p, name, time_limit=time_limit, **opts)
+        rows.append((label, r, time.perf_counter() - t0))
+    best = max(r.objective for _, r, _ in rows if r is not None and r.objective is not None)
+    for label, r, t in rows:
+        if r is None:
+            print(f"{label:<22}  (skipped: {t})")
+            continue
+        obj = "-" if r.objective is None else f"{r.objective:.4f}"
+        gap = "-" if r.objective is None else f"{best - r.objective:.4f}"
+        bound = "-" if r.bound is None else f"{r.bound:.4f}"
+        feas = r.architecture is not None and p.is_feasible(r.architecture)
+        print(f"{label:<22}{r.status.value:>12}{obj:>12}{gap:>13}{bound:>11}{t:>9.2f}  {feas}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budgets", type=int, default=20)
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    args = ap.parse_args()
+    medians = sweep(args.budgets, args.time_limit)
+    fw_step_timing()
+    scaled_up(args.time_limit)
+    print("\n== goal: fw (default) median gap <= 0.1 accuracy points on realistic tables ==")
+    for label in ("fw", "fw[preset=paper]"):
+        if ("realistic", label) in medians:
+            print(f"{label:<22} median gap {medians[('realistic', label)]:.4f} points")
+
+
+if __name__ == "__main__":
+    main()
