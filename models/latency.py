@@ -54,6 +54,7 @@ __all__ = [
     "measure_latency_table",
     "validate_latency",
     "time_module",
+    "tune_malloc",
     "load_latency",
     "CACHE_FORMAT",
 ]
@@ -61,7 +62,7 @@ __all__ = [
 logger = logging.getLogger("binas_opt")
 
 CACHE_FORMAT = "binas-opt-latency-cache"
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 DEFAULT_WARMUP = 10
 DEFAULT_REPEATS = 30
 CLOCKS = ("wall", "cpu")
@@ -83,6 +84,7 @@ class MeasurementConditions:
     repeats: int
     number: int
     clock: str = "wall"
+    malloc_tuned: bool = False
     statistic: str = "median"
     unit: str = "ms"
     date: str = ""
@@ -95,9 +97,10 @@ class MeasurementConditions:
         return cls(**d)
 
     def differences(self, other: MeasurementConditions) -> list[str]:
-        """Fields (other than the date) that differ, as ``"name: a != b"``."""
+        """Fields that change raw times (not the date or statistic) and differ, as ``"a: x != y"``."""
         a, b = self.to_dict(), other.to_dict()
-        return [f"{k}: {a[k]!r} != {b[k]!r}" for k in a if k != "date" and a[k] != b[k]]
+        return [f"{k}: {a[k]!r} != {b[k]!r}" for k in a
+                if k not in ("date", "statistic") and a[k] != b[k]]
 
 
 @dataclass(frozen=True)
@@ -166,8 +169,9 @@ def _device_name(dev: torch.device) -> str:
 
 
 def _conditions(device, batch_size, input_size, threads, warmup, repeats, number, clock,
-                statistic):
+                statistic, tune):
     dev = _resolve_device(device)
+    tuned = _tune_malloc() if tune else _MALLOC_TUNED[0]
     batch_size = _positive_int(batch_size, "batch_size")
     input_size = _positive_int(input_size, "input_size")
     warmup = _positive_int(warmup, "warmup", minimum=0)
@@ -185,12 +189,48 @@ def _conditions(device, batch_size, input_size, threads, warmup, repeats, number
     return dev, MeasurementConditions(
         device=str(dev), device_name=_device_name(dev), torch_version=torch.__version__,
         threads=threads, batch_size=batch_size, input_size=input_size, warmup=warmup,
-        repeats=repeats, number=number, clock=clock, statistic=statistic, unit="ms",
+        repeats=repeats, number=number, clock=clock, malloc_tuned=tuned, statistic=statistic,
+        unit="ms",
         date=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
 # ---------------------------------------------------------------------- the timer
+_MALLOC_TUNED = [False]
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory in glibc's heap instead of returning it to the OS (process-wide).
+
+    By default glibc trims the heap and serves large buffers with ``mmap``, so a network whose
+    activations are freed and re-allocated every forward pass page-faults (and zeroes) tens of
+    megabytes per pass, while a single block timed in isolation does not: whole networks then
+    run up to 2x slower than the sum of their blocks, depending on the architecture.  This
+    calls ``mallopt`` (trim threshold 2 GiB, mmap threshold 32 MiB, top pad 256 MiB), the
+    in-process equivalent of ``MALLOC_TRIM_THRESHOLD_``/``MALLOC_MMAP_THRESHOLD_``; deploy
+    with the same setting (or jemalloc/tcmalloc) for the table to describe your latency.
+    Returns ``True`` when applied (glibc only; elsewhere nothing happens and it returns
+    ``False``).
+    """
+    if _MALLOC_TUNED[0]:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        ok = (libc.mallopt(-1, 2**31 - 1) == 1 and libc.mallopt(-2, 256 * 2**20) == 1
+              and libc.mallopt(-3, 32 * 2**20) == 1)
+    except (OSError, AttributeError):
+        ok = False
+    _MALLOC_TUNED[0] = bool(ok)
+    if not ok:
+        logger.warning("tune_malloc: mallopt is not available; whole networks may page-fault")
+    return _MALLOC_TUNED[0]
+
+
+_tune_malloc = tune_malloc
+
+
 def time_module(module: nn.Module, x: torch.Tensor, *, warmup: int, repeats: int,
                 number: int = 1, threads: int = 1, clock: str = "wall") -> np.ndarray:
     """Seconds per forward pass of ``module(x)``: one value per repeat (mean of ``number`` runs).
@@ -305,8 +345,8 @@ def _plan(space: SearchSpace, input_size: int, num_classes: int | None,
 
 # ---------------------------------------------------------------------- cache
 def _read_cache(path: Path, cond: MeasurementConditions
-                ) -> tuple[dict[str, LatencyEntry], MeasurementConditions]:
-    """Entries of the cache at ``path`` and the conditions to keep (the first date)."""
+                ) -> tuple[dict[str, list[float]], MeasurementConditions]:
+    """Raw times (seconds) per key in the cache at ``path``, and the conditions to keep."""
     if not path.exists():
         return {}, cond
     try:
@@ -316,19 +356,24 @@ def _read_cache(path: Path, cond: MeasurementConditions
         raise ValueError(f"latency cache {str(path)!r} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("format") != CACHE_FORMAT:
         raise ValueError(f"{str(path)!r} is not a latency cache (format {CACHE_FORMAT!r})")
+    if doc.get("version") != _CACHE_VERSION:
+        raise ValueError(f"latency cache {str(path)!r} has version {doc.get('version')}, "
+                         f"this package reads version {_CACHE_VERSION}")
     old = MeasurementConditions.from_dict(doc["conditions"])
     diff = old.differences(cond)
     if diff:
         raise ValueError(
             f"latency cache {str(path)!r} was measured under other conditions ("
             + "; ".join(diff) + "); use another cache file or delete this one")
-    entries = {k: LatencyEntry.from_dict(v) for k, v in doc.get("entries", {}).items()}
-    return entries, replace(cond, date=old.date or cond.date)
+    times = {k: [float(v) for v in vals] for k, vals in doc.get("times", {}).items()}
+    return times, replace(cond, date=old.date or cond.date)
 
 
-def _write_cache(path: Path, cond: MeasurementConditions, entries: dict[str, LatencyEntry]):
+def _write_cache(path: Path, cond: MeasurementConditions, times: dict[str, list[float]]):
+    done = {k: LatencyEntry.from_times(np.asarray(v)).to_dict()
+            for k, v in times.items() if len(v) >= cond.repeats}
     doc = {"format": CACHE_FORMAT, "version": _CACHE_VERSION, "conditions": cond.to_dict(),
-           "entries": {k: e.to_dict() for k, e in entries.items()}}
+           "times": times, "entries": done}
     atomic_write_text(path, json.dumps(doc, indent=1, allow_nan=False))
 
 
@@ -392,44 +437,65 @@ def measure_latency(space: SearchSpace, device: str = "cpu", batch_size: int = 1
                     input_size: int | None = None, threads: int | None = None,
                     warmup: int = DEFAULT_WARMUP, repeats: int = DEFAULT_REPEATS,
                     number: int = 1, clock: str = "wall", statistic: str = "median",
+                    rounds: int = 1, tune_malloc: bool = False,
                     cache: str | os.PathLike | None = None,
                     progress: bool = True, num_classes: int | None = None,
                     in_channels: int | None = None) -> LatencyMeasurement:
     """Measure a latency table of ``space`` on ``device``; see :func:`measure_latency_table`.
 
-    Returns a :class:`LatencyMeasurement` (the table plus statistics and conditions).
+    ``rounds > 1`` spreads the ``repeats`` of every entry over that many round-robin passes
+    over all entries, so a slow change of machine load affects every entry alike (all modules
+    stay in memory meanwhile).  ``tune_malloc=True`` calls :func:`tune_malloc` first (see
+    there: without it whole networks page-fault where isolated blocks do not).  Returns a
+    :class:`LatencyMeasurement` (the table plus statistics and conditions).
     """
     _require_mbconv(space, "measure_latency")
     input_size = space.fixed.input_size if input_size is None else input_size
     dev, cond = _conditions(device, batch_size, input_size, threads, warmup, repeats, number,
-                            clock, statistic)
+                            clock, statistic, tune_malloc)
+    rounds = _positive_int(rounds, "rounds")
+    if rounds > cond.repeats:
+        raise ValueError(f"rounds ({rounds}) must not exceed repeats ({cond.repeats})")
     jobs, op_keys = _plan(space, cond.input_size, num_classes, in_channels)
     path = None if cache is None else Path(cache)
-    entries: dict[str, LatencyEntry] = {}
+    times: dict[str, list[float]] = {}
     if path is not None:
-        entries, cond = _read_cache(path, cond)
-    todo = [j for j in jobs if j.key not in entries]
+        times, cond = _read_cache(path, cond)
+    todo = [j for j in jobs if len(times.get(j.key, ())) < cond.repeats]
     logger.info("measure_latency: %d entries, %d cached, %d to measure on %s (%d threads)",
                 len(jobs), len(jobs) - len(todo), len(todo), cond.device_name, cond.threads)
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(0)
-    with tqdm(total=len(todo), desc="latency table", unit="entry", disable=not progress) as bar:
-        for job in todo:
-            module = job.build().to(dev).eval()
-            x = torch.randn((cond.batch_size, *job.shape), generator=gen).to(dev)
-            times = time_module(module, x, warmup=cond.warmup, repeats=cond.repeats,
-                                number=cond.number, threads=cond.threads, clock=cond.clock)
-            entries[job.key] = LatencyEntry.from_times(times)
-            if path is not None:
-                _write_cache(path, cond, entries)
-            bar.update(1)
+    per_round = -(-cond.repeats // rounds)
+    built: dict[str, tuple[nn.Module, torch.Tensor]] = {}
+    kw = {"number": cond.number, "threads": cond.threads, "clock": cond.clock}
+    remaining = sum(cond.repeats - len(times.get(j.key, ())) for j in todo)
+    with tqdm(total=remaining, desc="latency table", unit="run", disable=not progress) as bar:
+        while todo:
+            for job in todo:
+                if job.key not in built:
+                    module = job.build().to(dev).eval()
+                    x = torch.randn((cond.batch_size, *job.shape), generator=gen).to(dev)
+                    time_module(module, x, warmup=cond.warmup, repeats=0, **kw)
+                    built[job.key] = (module, x)
+                module, x = built[job.key]
+                have = times.setdefault(job.key, [])
+                k = min(per_round, cond.repeats - len(have))
+                have.extend(float(v) for v in time_module(module, x, warmup=0, repeats=k, **kw))
+                if len(have) >= cond.repeats:
+                    del built[job.key]
+                if path is not None:
+                    _write_cache(path, cond, times)
+                bar.update(k)
+            todo = [j for j in todo if len(times[j.key]) < cond.repeats]
+    entries = {j.key: LatencyEntry.from_times(np.asarray(times[j.key][: cond.repeats]))
+               for j in jobs}
     fixed_keys = (jobs[0].key, jobs[-1].key)
     const = sum(entries[k].value(cond.statistic) for k in fixed_keys)
     op = np.array([entries[k].value(cond.statistic) for k in op_keys])
     table = Table(space, const=const, op=op, name="latency", unit="ms")
-    used = {k: entries[k] for k in (*fixed_keys, *op_keys)}
-    return LatencyMeasurement(table, cond, used, tuple(op_keys), fixed_keys)
+    return LatencyMeasurement(table, cond, entries, tuple(op_keys), fixed_keys)
 
 
 def measure_latency_table(space: SearchSpace, device: str = "cpu", batch_size: int = 1,
@@ -534,14 +600,15 @@ def validate_latency(space: SearchSpace, table: Table, n: int = 20, seed: int = 
                      device: str = "cpu", batch_size: int = 1, input_size: int | None = None,
                      threads: int | None = None, warmup: int = DEFAULT_WARMUP,
                      repeats: int = DEFAULT_REPEATS, number: int = 1, clock: str = "wall",
-                     statistic: str = "median",
+                     statistic: str = "median", tune_malloc: bool = False,
                      architectures: Sequence[Architecture] | None = None,
                      plot: str | os.PathLike | None = None,
                      progress: bool = True) -> LatencyValidation:
     """Measure ``n`` random whole networks and compare with ``table``'s prediction.
 
-    Use the same ``device``, ``batch_size``, ``input_size`` and ``threads`` as the table was
-    measured with.  ``architectures`` replaces the random sample; ``plot`` saves a scatter plot.
+    Use the same ``device``, ``batch_size``, ``input_size``, ``threads``, ``clock`` and
+    ``tune_malloc`` as the table was measured with.  ``architectures`` replaces the random
+    sample; ``plot`` saves a scatter plot.
 
     Returns
     -------
@@ -566,7 +633,7 @@ def validate_latency(space: SearchSpace, table: Table, n: int = 20, seed: int = 
             raise ValueError("validate_latency: give at least 2 architectures")
     input_size = space.fixed.input_size if input_size is None else input_size
     dev, cond = _conditions(device, batch_size, input_size, threads, warmup, repeats, number,
-                            clock, statistic)
+                            clock, statistic, tune_malloc)
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(seed)

@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "robust on a loaded machine)")
     parser.add_argument("--statistic", choices=("median", "min"), default="median",
                         help="value kept per entry (default median)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="spread the repeats over this many round-robin passes over all "
+                             "entries (robust to changing machine load)")
+    parser.add_argument("--no-tune-malloc", action="store_true",
+                        help="leave glibc's malloc trimming on (by default it is turned off "
+                             "while measuring, see binas_opt.models.latency.tune_malloc)")
     parser.add_argument("--cache", type=Path, default=None,
                         help="JSON cache written after every entry; an interrupted run resumes")
     parser.add_argument("--validate", type=int, default=0, metavar="N",
@@ -89,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     m = measure_latency(space, device=args.device, batch_size=args.batch_size,
                         input_size=args.input_size, threads=args.threads, warmup=args.warmup,
                         repeats=args.repeats, number=args.number, clock=args.clock,
-                        statistic=args.statistic, cache=args.cache,
+                        statistic=args.statistic, rounds=args.rounds,
+                        tune_malloc=not args.no_tune_malloc, cache=args.cache,
                         progress=not args.no_progress)
     doc = m.to_json_dict()
     c = m.conditions
@@ -103,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                              device=args.device, batch_size=c.batch_size,
                              input_size=c.input_size, threads=c.threads, warmup=c.warmup,
                              repeats=c.repeats, number=c.number, clock=c.clock,
-                             statistic=c.statistic, plot=args.plot,
+                             statistic=c.statistic, tune_malloc=c.malloc_tuned,
+                             plot=args.plot,
                              progress=not args.no_progress)
         doc["metadata"]["validation"] = v.to_dict()
         print("  validation: " + v.summary())

@@ -31,13 +31,17 @@ class FakeTimer:
     """Deterministic 'seconds' = 1e-6 * parameter count; optionally fails after some calls."""
 
     def __init__(self, fail_after=None):
-        self.calls = 0
+        self.calls = 0  # calls that time something (warm-up-only calls are not counted)
+        self.timed = 0  # timed repeats in total
         self.fail_after = fail_after
 
     def __call__(self, module, x, *, warmup, repeats, number=1, threads=1, clock="wall"):
+        if repeats == 0:
+            return np.zeros(0)
         if self.fail_after is not None and self.calls >= self.fail_after:
             raise KeyboardInterrupt("simulated interruption")
         self.calls += 1
+        self.timed += repeats
         base = 1e-6 * count_params(module)
         return np.full(repeats, base) + np.linspace(0, 1e-9, repeats)
 
@@ -92,6 +96,29 @@ def test_cache_resumes_after_interruption_without_remeasuring(monkeypatch, tmp_p
     # a cache measured under other conditions is refused, naming the difference
     with pytest.raises(ValueError, match="threads"):
         lat.measure_latency(space, repeats=2, warmup=0, threads=2, cache=cache, progress=False)
+
+
+def test_round_robin_cache_resumes_mid_round(monkeypatch, tmp_path):
+    space = tiny_space()
+    cache = tmp_path / "rr.json"
+    full = FakeTimer()
+    monkeypatch.setattr(lat, "time_module", full)
+    ref = lat.measure_latency(space, repeats=4, warmup=0, rounds=2, progress=False)
+    n_entries = len(ref.entries)
+    assert full.calls == 2 * n_entries and full.timed == 4 * n_entries
+    first = FakeTimer(fail_after=n_entries + 5)  # stops inside the second round
+    monkeypatch.setattr(lat, "time_module", first)
+    with pytest.raises(KeyboardInterrupt):
+        lat.measure_latency(space, repeats=4, warmup=0, rounds=2, cache=cache, progress=False)
+    saved = json.loads(cache.read_text())
+    assert len(saved["entries"]) == 5 and len(saved["times"]) == n_entries
+    second = FakeTimer()
+    monkeypatch.setattr(lat, "time_module", second)
+    m = lat.measure_latency(space, repeats=4, warmup=0, rounds=2, cache=cache, progress=False)
+    assert first.timed + second.timed == 4 * n_entries  # nothing measured twice
+    assert m.table.equals(ref.table)
+    with pytest.raises(ValueError, match="rounds"):
+        lat.measure_latency(space, repeats=2, rounds=3, progress=False)
 
 
 def test_validate_latency_with_additive_fake_timer(monkeypatch, tmp_path):
@@ -194,6 +221,7 @@ def test_cli_measure_latency(monkeypatch, tmp_path, capsys):
     out = tmp_path / "lat.json"
     rc = main(["measure-latency", "--space", str(space_file), "-o", str(out), "--repeats", "2",
                "--warmup", "0", "--threads", "1", "--validate", "3", "--no-progress",
+               "--no-tune-malloc",
                "--cache", str(tmp_path / "c.json")])
     assert rc == 0
     text = capsys.readouterr().out
