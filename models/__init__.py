@@ -22,6 +22,7 @@ from .latency import (
     load_latency,
     measure_latency,
     measure_latency_table,
+    tune_malloc,
     validate_latency,
 )
 from .supernet import ElasticInvertedResidual, Supernet, recalibrate_bn
@@ -31,5 +32,5 @@ __all__ = [
     "InvertedResidual", "LatencyEntry", "LatencyMeasurement", "LatencyValidation",
     "MeasurementConditions", "SqueezeExcite", "Supernet", "build_child", "build_from_string",
     "count_macs", "count_params", "load_latency", "make_divisible", "measure_latency",
-    "measure_latency_table", "recalibrate_bn", "validate_latency",
+    "measure_latency_table", "recalibrate_bn", "tune_malloc", "validate_latency",
 ]
