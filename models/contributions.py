@@ -38,7 +38,12 @@ contributions measured with the stage just deep enough for the block to be activ
 batches vary between samples.  It is also exact for an additive truth, but it measures every
 decision in one context.
 
-Statistics.  Each value is a mean over ``n_samples`` sampled contexts; each context is one
+Statistics.  The constant pools all evaluations of base networks: the ``n_samples`` base
+samples and, in every depth decision, the evaluations that are base draws as well (with the
+uniform reference, every context of a depth decision averaged over its depths is a uniform
+draw; with the smallest reference, the smallest depth option *is* the smallest network), which
+gives ``1 + n_stages`` times more evaluations than the base samples alone.  Each other value is
+a mean over ``n_samples`` sampled contexts; each context is one
 sampled sub-network (per option) evaluated on ``eval_batches`` validation batches after
 recalibrating its BatchNorm statistics on ``calib_batches`` batches.  The standard error of a
 value is the standard deviation of its per-context (paired) differences over
@@ -503,8 +508,27 @@ def _build_tables(space: SearchSpace, decs: list[Decision], acc: dict[str, np.nd
     depth_v, depth_se = np.zeros(space.n_beta), np.zeros(space.n_beta)
     op_v, op_se = np.zeros(space.n_alpha), np.zeros(space.n_alpha)
     off = _block_offsets(space)
-    base = acc["base"][0]
-    const, const_se = float(base.mean()), float(_stderr(base[None, :])[0])
+    # The constant pools every evaluation of the base network(s): the base samples, and in
+    # every depth decision the evaluations that are base draws too -- all options of a uniform
+    # context (the depth is uniform, so their mean is an unbiased E_U[Acc]) or the smallest
+    # depth option of the smallest reference (which is the smallest network itself).
+    units, weights = [acc["base"][0]], [np.ones(acc["base"].shape[1])]
+    for dec in decs[1:]:
+        if dec.kind != "depth":
+            continue
+        a = acc[dec.key]
+        if reference == Reference.UNIFORM:
+            units.append(a.mean(axis=0))
+            weights.append(np.full(a.shape[1], float(a.shape[0])))
+        else:
+            ref = space.stages[dec.stage].depths.index(int(small_depths[dec.stage]))
+            units.append(a[ref])
+            weights.append(np.ones(a.shape[1]))
+    u, w = np.concatenate(units), np.concatenate(weights)
+    const = float(np.sum(w * u) / np.sum(w))
+    # standard error of a weighted mean of independent units (sandwich form)
+    const_se = float(np.sqrt(np.sum(w ** 2 * (u - const) ** 2) * len(u) / max(len(u) - 1, 1))
+                     / np.sum(w)) if len(u) > 1 else 0.0
     for dec in decs[1:]:
         a = acc[dec.key]  # (options, samples)
         if reference == Reference.UNIFORM:
