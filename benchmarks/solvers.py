@@ -45,11 +45,11 @@ def _refusal(name, problem):
     return None
 
 
-def sweep(n_budgets: int, time_limit: float) -> dict:
+def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
     space = bo.SearchSpace.mobilenet_v3()
     available = set(bo.list_backends())
     medians = {}
-    for kind in TABLE_KINDS:
+    for kind in kinds:
         data = synthetic_tables(space, kind, seed=0)
         lo, hi = data.latency.min_value(), data.latency.max_value()
         problems = [bo.Problem(space, data.accuracy, [data.latency <= lo + f * (hi - lo)])
@@ -197,10 +197,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budgets", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--kinds", default=",".join(TABLE_KINDS),
+                    help="table kinds of the sweep, comma-separated")
+    ap.add_argument("--sections", default="sweep,step,scaled",
+                    help="which parts to run, comma-separated: sweep, step, scaled")
     args = ap.parse_args()
-    medians = sweep(args.budgets, args.time_limit)
-    fw_step_timing()
-    scaled_up(args.time_limit)
+    sections = set(args.sections.split(","))
+    medians = {}
+    if "sweep" in sections:
+        medians = sweep(args.budgets, args.time_limit, tuple(args.kinds.split(",")))
+    if "step" in sections:
+        fw_step_timing()
+    if "scaled" in sections:
+        scaled_up(args.time_limit)
     print("\n== goal: fw (default) median gap <= 0.1 accuracy points on realistic tables ==")
     for label in ("fw", "fw[preset=paper]"):
         if ("realistic", label) in medians:

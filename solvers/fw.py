@@ -504,6 +504,8 @@ class FrankWolfeSolver(Solver):
         if s.start == "balanced":
             a0, b0 = _balanced(rp, a0, b0)
         candidates = [(d0, o0)]
+        if ctx.warm_start is not None:  # a user's architecture competes with the rounded ones
+            candidates.append(to_arrays(problem.space, ctx.warm_start))
         total_steps, best_relaxed, gaps, clock = 0, -math.inf, [], False
         for r in range(s.restarts):
             if r > 0 and ctx.out_of_time():
