@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from binas_opt.result import Result
 from binas_opt.space import SearchSpace
 from binas_opt.table import Table
 
-__all__ = ["to_json_dict", "from_json_dict", "save", "load", "atomic_write_text", "FORMAT_VERSION"]
+__all__ = ["to_json_dict", "from_json_dict", "save", "load", "atomic_write", "atomic_write_text",
+           "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _WITH_SPACE = {"Table": Table, "QuadraticForm": QuadraticForm}
@@ -52,25 +54,37 @@ def from_json_dict(d: dict[str, Any]) -> Any:
     raise ValueError(f"unknown object type {kind!r} in binas-opt JSON")
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically."""
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Create ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder,
+    which then replaces ``path`` (``os.replace``); on any error the temporary file is removed
+    and ``path`` is untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return atomic_write(path, write)
 
 
 def save(obj: Any, path: str | os.PathLike) -> Path:

@@ -27,7 +27,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -39,7 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from binas_opt.io import atomic_write_text
+from binas_opt.io import atomic_write, atomic_write_text
 
 __all__ = ["Sampling", "TrainSettings", "TrainResult", "train_supernet", "finetune",
            "evaluate_accuracy", "model_device", "epoch_seed", "atomic_torch_save"]
@@ -129,18 +128,7 @@ def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` to a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def _reseed_epoch(loader, seed: int, epoch: int) -> np.random.Generator:
