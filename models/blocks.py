@@ -37,6 +37,7 @@ __all__ = [
     "InvertedResidual",
     "Head",
     "block_from_def",
+    "chain_blocks",
 ]
 
 
@@ -145,6 +146,17 @@ class Head(nn.Module):
         x = x.mean((2, 3), keepdim=True)
         x = self.act2(self.conv_head(x)).flatten(1)
         return self.classifier(self.dropout(x))
+
+
+def chain_blocks(defs, in_chs: int) -> tuple[list[nn.Module], int]:
+    """Modules of consecutive block definitions (or timm block strings) starting from
+    ``in_chs`` channels, and the channels that come out of the last one."""
+    mods, c = [], in_chs
+    for bd in defs:
+        bd = BlockDef.parse(bd) if isinstance(bd, str) else bd
+        mods.append(block_from_def(bd, c))
+        c = bd.channels
+    return mods, c
 
 
 def block_from_def(bd: BlockDef, in_chs: int, default_act: str = "hswish") -> nn.Module:

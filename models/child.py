@@ -18,7 +18,7 @@ from binas_opt.architecture import Architecture
 from binas_opt.mbconv import BlockDef, stage_block_defs
 from binas_opt.space import FixedPart, SearchSpace
 
-from .blocks import ConvBnAct, Head, block_from_def
+from .blocks import ConvBnAct, Head, chain_blocks
 
 __all__ = ["ChildNet", "build_child", "build_from_string", "block_defs"]
 
@@ -42,10 +42,7 @@ class ChildNet(nn.Module):
         in_ch = fixed.in_channels if in_channels is None else int(in_channels)
         ncls = fixed.num_classes if num_classes is None else int(num_classes)
         self.stem = ConvBnAct(in_ch, fixed.stem_channels, 3, fixed.stem_stride, "hswish")
-        mods, c = [], fixed.stem_channels
-        for bd in defs:
-            mods.append(block_from_def(bd, c))
-            c = bd.channels
+        mods, c = chain_blocks(defs, fixed.stem_channels)
         self.blocks = nn.Sequential(*mods)
         self.head = Head(c, fixed.head_features, ncls, dropout)
         self.arch_string = arch_string

@@ -42,7 +42,7 @@ from binas_opt.space import SearchSpace
 from binas_opt.table import Table
 from binas_opt.units import convert
 
-from .blocks import ConvBnAct, Head, InvertedResidual, block_from_def
+from .blocks import ConvBnAct, Head, InvertedResidual, chain_blocks
 from .child import build_child
 
 __all__ = [
@@ -297,10 +297,7 @@ def _plan(space: SearchSpace, input_size: int, num_classes: int | None,
     suf_defs = [BlockDef.parse(s) for s in fx.suffix]
 
     def build_pre():
-        mods, c = [], fx.stem_channels
-        for bd in pre_defs:
-            mods.append(block_from_def(bd, c))
-            c = bd.channels
+        mods, _ = chain_blocks(pre_defs, fx.stem_channels)
         return _Pre(ConvBnAct(c_img, fx.stem_channels, 3, fx.stem_stride, "hswish"), mods)
 
     h = conv_out_size(input_size, fx.stem_stride)
@@ -331,10 +328,7 @@ def _plan(space: SearchSpace, input_size: int, num_classes: int | None,
     c_post, h_post = c, h
 
     def build_post():
-        mods, cc = [], c_post
-        for bd in suf_defs:
-            mods.append(block_from_def(bd, cc))
-            cc = bd.channels
+        mods, cc = chain_blocks(suf_defs, c_post)
         return _Post(mods, Head(cc, fx.head_features, ncls))
 
     post_key = (f"fixed_post|in{c_post}|h{h_post}|" + ",".join(fx.suffix)

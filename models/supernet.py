@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from binas_opt.architecture import Architecture
-from binas_opt.mbconv import BlockDef, MBConvOp
+from binas_opt.mbconv import MBConvOp
 from binas_opt.space import SearchSpace
 
 from .blocks import (
@@ -39,7 +39,7 @@ from .blocks import (
     Head,
     InvertedResidual,
     SqueezeExcite,
-    block_from_def,
+    chain_blocks,
     mid_channels,
     se_channels,
 )
@@ -237,12 +237,7 @@ class Supernet(nn.Module):
             raise ValueError(f"Supernet: num_classes={self.num_classes} and in_channels="
                              f"{self.in_channels} must be >= 1")
         self.stem = ConvBnAct(self.in_channels, fx.stem_channels, 3, fx.stem_stride, "hswish")
-        c = fx.stem_channels
-        prefix = []
-        for txt in fx.prefix:
-            bd = BlockDef.parse(txt)
-            prefix.append(block_from_def(bd, c))
-            c = bd.channels
+        prefix, c = chain_blocks(fx.prefix, fx.stem_channels)
         self.prefix = nn.ModuleList(prefix)
         stages = []
         for s, st in enumerate(space.stages):
@@ -254,11 +249,7 @@ class Supernet(nn.Module):
                 c = st.channels
             stages.append(nn.ModuleList(blocks))
         self.stages = nn.ModuleList(stages)
-        suffix = []
-        for txt in fx.suffix:
-            bd = BlockDef.parse(txt)
-            suffix.append(block_from_def(bd, c))
-            c = bd.channels
+        suffix, c = chain_blocks(fx.suffix, c)
         self.suffix = nn.ModuleList(suffix)
         self.head = Head(c, fx.head_features, self.num_classes, self.dropout)
         self._arch: Architecture | None = None
