@@ -69,6 +69,16 @@ class CompactModel:
         lo[self.budget_rows[~le]] = rhs[~le]
         return lo, up
 
+    def tightened(self, lower: np.ndarray, upper: np.ndarray, excess: np.ndarray):
+        """Row bounds with every budget row moved inwards by its ``excess`` (plus a hair), for
+        re-solving when a solver's feasibility tolerance let a budget slip."""
+        lower, upper = lower.copy(), upper.copy()
+        shift = np.asarray(excess) * (1 + 1e-6) + 1e-12
+        le = self.budget_le
+        upper[self.budget_rows[le]] -= shift[le]
+        lower[self.budget_rows[~le]] += shift[~le]
+        return lower, upper
+
     def decode(self, x: np.ndarray) -> Architecture:
         """The architecture of an (integral) solution vector."""
         sp_ = self.space
@@ -110,6 +120,12 @@ class CompactModel:
                 pairs = self.w_pairs
                 x[self.alpha.stop:] = xi[pairs[0]] * xi[pairs[1]]
         return x
+
+
+def budget_excess(problem: Problem, arch: Architecture) -> np.ndarray:
+    """Amount by which each budget is exceeded on ``arch`` (0 where met), beyond float noise."""
+    over = problem.violations(arch)
+    return np.array([over.get(c.name, 0.0) for c in problem.constraints])
 
 
 def _block_linking(space: SearchSpace):

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from binas_opt.backend import SolveContext, Solver
-from binas_opt.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.problem import ObjectiveKind, Problem
 from binas_opt.result import SolverOutput, Termination
 
-from ._compact import CompactModel, build_model
+from ._compact import CompactModel, budget_excess, build_model
 
 __all__ = ["MilpSolver", "MilpOptions", "HighsSession"]
 
@@ -138,16 +138,6 @@ class HighsSession:
         }
 
 
-def _excess(problem: Problem, arch) -> np.ndarray:
-    """Amount by which each budget is exceeded (0 where met), beyond float noise."""
-    out = np.zeros(len(problem.constraints))
-    for k, con in enumerate(problem.constraints):
-        over = -con.slack(con.table(arch))
-        if over > FEASIBILITY_RTOL * max(1.0, abs(con.budget)):
-            out[k] = over
-    return out
-
-
 def solve_session(problem: Problem, session: HighsSession, options: MilpOptions,
                   ctx: SolveContext, budgets: np.ndarray | None = None) -> SolverOutput:
     """Solve the model held by ``session`` for ``budgets`` (default: the problem's) and map the
@@ -168,21 +158,16 @@ def solve_session(problem: Problem, session: HighsSession, options: MilpOptions,
         arch = None if out["x"] is None else model.decode(np.round(out["x"]))
         if arch is None:
             break
-        excess = _excess(problem, arch)
+        excess = budget_excess(problem, arch)
         if not excess.any() or retries >= 5:
             break
         retries += 1
         logger.debug("milp: tightening budget rows by %s after HiGHS tolerance slip", excess)
-        shift = excess * (1 + 1e-6) + 1e-12
-        le = model.budget_le
-        upper = upper.copy()
-        lower = lower.copy()
-        upper[model.budget_rows[le]] -= shift[le]
-        lower[model.budget_rows[~le]] += shift[~le]
+        lower, upper = model.tightened(lower, upper, excess)
         session.set_budgets(lower, upper)
     stats = {"solve_time": total, "nodes": nodes, "tolerance_retries": retries,
              "highs_status": session.highs.modelStatusToString(out["status"])}
-    if arch is not None and _excess(problem, arch).any():
+    if arch is not None and budget_excess(problem, arch).any():
         arch = None
     sign = problem.sign
     bound = None if out["bound"] is None else sign * out["bound"]

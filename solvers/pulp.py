@@ -19,7 +19,7 @@ from binas_opt.backend import SolveContext, Solver
 from binas_opt.problem import ObjectiveKind, Problem
 from binas_opt.result import SolverOutput, Termination
 
-from ._compact import CompactModel, build_model
+from ._compact import CompactModel, budget_excess, build_model
 
 __all__ = ["PulpSolver", "PulpOptions", "available_solvers", "resolve_solver"]
 
@@ -153,11 +153,7 @@ class PulpSolver(Solver):
                 return out
             # the solver's tolerance let a budget slip beyond float noise: tighten and re-solve
             logger.debug("pulp: tightening budget rows by %s", excess)
-            lo, up = model.row_lower.copy(), model.row_upper.copy()
-            shift = excess * (1 + 1e-6) + 1e-12
-            le = model.budget_le
-            up[model.budget_rows[le]] -= shift[le]
-            lo[model.budget_rows[~le]] += shift[~le]
+            lo, up = model.tightened(model.row_lower, model.row_upper, excess)
             model = dataclasses.replace(model, row_lower=lo, row_upper=up)
         return SolverOutput(out.termination if out.termination is not Termination.OPTIMAL
                             else Termination.ERROR, None, out.bound, stats=out.stats,
@@ -210,9 +206,8 @@ class PulpSolver(Solver):
             and np.all(np.isfinite(x[model.integer]))
         if has_x:
             arch = model.decode(np.round(x))
-            broken = problem.violations(arch)
-            if broken:  # a tolerance slip: never hand back a broken budget
-                excess = np.array([broken.get(c.name, 0.0) for c in problem.constraints])
+            excess = budget_excess(problem, arch)
+            if excess.any():  # a tolerance slip: never hand back a broken budget
                 return SolverOutput(Termination.ERROR, stats=stats), excess
         if prob.status == pulp.LpStatusInfeasible:
             return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True, stats=stats,
