@@ -29,12 +29,15 @@ With several budget rows :func:`lp_oracle` solves the same LP with HiGHS (sparse
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["GroupLayout", "OracleResult", "mck_oracle", "lp_oracle", "linear_oracle",
+SMALL_N = 64  # at most this many items: build the hull by a plain loop (see Hull._of_small)
+
+__all__ = ["GroupLayout", "Hull", "OracleResult", "mck_oracle", "lp_oracle", "linear_oracle",
            "weak_duality_bound", "compact_lp_bound"]
 
 
@@ -42,13 +45,19 @@ __all__ = ["GroupLayout", "OracleResult", "mck_oracle", "lp_oracle", "linear_ora
 class GroupLayout:
     """Contiguous groups of a flat vector: group ``g`` is ``[ptr[g], ptr[g+1])``.
 
-    Precomputes the padded index matrix used by the vectorised oracle.
+    Precomputes the padded index matrix used by the vectorised oracle: ``cells[j, g]`` is the
+    flat index of the ``j``-th item of group ``g`` (item-major, so that reductions over a group
+    run along the first axis, over contiguous rows), and ``n`` (a sentinel one past the last
+    item) where the group has fewer than ``max(sizes)`` items.
     """
 
     ptr: np.ndarray
     group: np.ndarray  # group of every item
-    pad: np.ndarray  # (n_groups, max_size) flat item index, -1 where padded
+    cells: np.ndarray  # (max_size, n_groups) flat item index, n where padded
     sizes: np.ndarray
+    cols: np.ndarray  # (1, n_groups) column numbers, for fancy indexing of padded arrays
+    upper: np.ndarray  # (max_size, max_size, 1): i < j
+    lower: np.ndarray  # (max_size, max_size, 1): i > j
 
     @classmethod
     def from_sizes(cls, sizes) -> GroupLayout:
@@ -58,9 +67,11 @@ class GroupLayout:
         ptr = np.concatenate([[0], np.cumsum(sizes)])
         group = np.repeat(np.arange(sizes.size), sizes)
         m = int(sizes.max())
-        cols = np.arange(m)[None, :]
-        pad = np.where(cols < sizes[:, None], ptr[:-1, None] + cols, -1)
-        return cls(ptr=ptr, group=group, pad=pad, sizes=sizes)
+        j = np.arange(m)[:, None]
+        cells = np.where(j < sizes[None, :], ptr[None, :-1] + j, ptr[-1])
+        tri = np.triu(np.ones((m, m), dtype=bool), 1)[:, :, None]
+        return cls(ptr=ptr, group=group, cells=cells, sizes=sizes,
+                   cols=np.arange(sizes.size)[None, :], upper=tri, lower=tri.transpose(1, 0, 2))
 
     @property
     def n_groups(self) -> int:
@@ -72,8 +83,8 @@ class GroupLayout:
 
     def argmax(self, v: np.ndarray) -> np.ndarray:
         """Flat index of the largest entry of every group (lowest index on ties)."""
-        vals = np.where(self.pad >= 0, v[np.maximum(self.pad, 0)], -np.inf)
-        return self.pad[np.arange(self.n_groups), np.argmax(vals, axis=1)]
+        vals = np.append(v, -np.inf)[self.cells]
+        return self.cells[np.argmax(vals, axis=0), self.cols[0]]
 
     def one_hot(self, flat_idx: np.ndarray) -> np.ndarray:
         u = np.zeros(self.n)
@@ -94,46 +105,170 @@ class OracleResult:
     fractional_groups: int = 0
 
 
-def _hull_mask(cost: np.ndarray, val: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Upper-hull (non-LP-dominated) items of every row of cost-sorted padded arrays.
+def _sorted_hull(c: np.ndarray, a: np.ndarray, layout: GroupLayout):
+    """Every group's items sorted by cost, and the mask of its upper-hull vertices.
 
-    ``cost`` is sorted ascending per row (ties: higher value first); padded entries have
-    ``valid`` False.  Returns a boolean mask of the same shape.
+    Returns ``keys`` of shape (2, m, n_groups): ``keys[0]`` is minus the value and ``keys[1]``
+    the cost, sorted by cost down each column (ties: higher value first), with every item that
+    is not alive (padding, dominated) set to ``inf`` in both rows; ``items``, the flat index of
+    every cell; and ``hull``, the boolean mask of the hull vertices.
 
-    After dropping dominated items (not worth strictly more than every cheaper one), values
-    strictly increase with cost, and item ``j`` is a vertex of the upper hull iff a line through
-    it has every other item below, i.e. iff
-    ``max_{k > j} slope(j, k) < min_{i < j} slope(i, j)`` (strict: collinear items are dropped).
-    All slopes of a row are computed at once (``O(m^2)`` per group, ``m`` <= a few dozen).
+    An item survives domination when it is worth strictly more than every cheaper item of its
+    group; the survivors then have strictly increasing cost and value, and survivor ``j`` is a
+    vertex of the upper hull iff ``max_{k > j} slope(j, k) < min_{i < j} slope(i, j)`` (strict:
+    collinear items are dropped).  All slopes of a group are computed at once (``O(m^2)``, ``m``
+    at most a few dozen); a slope involving a dead item, and every ``i >= j`` entry, is ``nan``
+    and ignored by ``fmin/fmax`` (a side with no slope at all constrains nothing).
     """
-    g, m = cost.shape
-    neg = np.where(valid, val, -np.inf)
-    run_max = np.maximum.accumulate(neg, axis=1)
-    prev_max = np.concatenate([np.full((g, 1), -np.inf), run_max[:, :-1]], axis=1)
-    alive = valid & (neg > prev_max)
-    if m <= 2:
-        return alive
-    c = np.where(alive, cost, 0.0)
-    v = np.where(alive, val, 0.0)
-    dc = c[:, None, :] - c[:, :, None]  # [g, i, j] = c_j - c_i (> 0 for alive i < j)
-    pair = _UPPER[m] & alive[:, :, None] & alive[:, None, :]
-    np.copyto(dc, 1.0, where=~pair)
-    slope = (v[:, None, :] - v[:, :, None]) / dc
-    left_min = np.where(pair, slope, np.inf).min(axis=1)  # min over i < j, per j
-    right_max = np.where(pair, slope, -np.inf).max(axis=2)  # max over k > i, per i
-    return alive & (right_max < left_min)
+    n = layout.n
+    ext = np.empty((2, n + 1))
+    np.negative(c, out=ext[0, :n])
+    ext[1, :n] = a
+    ext[:, n] = np.inf  # the padding sentinel: infinitely expensive, worth -inf
+    order = np.lexsort(ext[:, layout.cells], axis=0)  # down each column: by cost, then value
+    items = layout.cells[order, layout.cols]
+    keys = ext[:, items]
+    run_min = np.minimum.accumulate(keys[0], axis=0)
+    alive = np.ones(run_min.shape, dtype=bool)
+    np.less(keys[0, 1:], run_min[:-1], out=alive[1:])
+    keys = np.where(alive, keys, np.inf)
+    if keys.shape[1] <= 2:
+        return keys, items, alive
+    nv, cost = keys
+    # minus the slope of every pair i < j: [i, j, g] = (value_i - value_j) / (cost_j - cost_i)
+    neg_slope = np.where(layout.upper, (nv[None] - nv[:, None]) / (cost[None] - cost[:, None]),
+                         np.nan)
+    left = np.fmax.reduce(neg_slope, axis=0)  # [j] = -min_{i < j} slope(i, j)
+    right = np.fmin.reduce(neg_slope, axis=1)  # [j] = -max_{k > j} slope(j, k)
+    return keys, items, alive > (left >= right)
 
 
-class _Upper(dict):
-    """Strict upper-triangle masks by size (computed once)."""
+@dataclass(frozen=True)
+class Hull:
+    """The continuous multiple-choice knapsack of one ``(c, a)``, ready for its greedy.
 
-    def __missing__(self, m):
-        mask = np.triu(np.ones((m, m), dtype=bool), 1)[None, :, :]
-        self[m] = mask
-        return mask
+    Holds every group's cheapest item and the increments between consecutive upper-hull
+    vertices, in greedy order (decreasing value/cost slope).  Scaling a group's values by
+    ``r_g >= 0`` and its costs by ``s_g >= 0`` keeps its hull and the order of its own
+    increments, and multiplies their slopes by ``r_g / s_g``; :meth:`solve` answers such scaled
+    problems without rebuilding (only the global order is re-sorted, and only when ``r != s``).
+    The Frank-Wolfe alpha step of a Table objective is one: ``s = pi(beta)``, and ``r = s`` for
+    the gradient or a running average of past ``pi`` with momentum.
+    """
 
+    n: int
+    start_item: np.ndarray  # (n_groups,) every group's cheapest item
+    start_cost: np.ndarray  # (n_groups,)
+    inc_from: np.ndarray  # (k,) per increment, in greedy order: the vertex it leaves ...
+    inc_to: np.ndarray  # ... and the one it reaches
+    inc_group: np.ndarray
+    inc_cost: np.ndarray
+    inc_slope: np.ndarray  # value / cost, decreasing
 
-_UPPER = _Upper()
+    @classmethod
+    def of(cls, c: np.ndarray, a: np.ndarray, layout: GroupLayout) -> Hull:
+        """Build the hull of ``(c, a)``: vectorised, or by a plain loop for small layouts."""
+        if layout.n <= SMALL_N:
+            return cls._of_small(np.asarray(c, dtype=float).tolist(),
+                                 np.asarray(a, dtype=float).tolist(), layout)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys, items, hull = _sorted_hull(np.asarray(c, dtype=float),
+                                             np.asarray(a, dtype=float), layout)
+            # the hull vertices of all groups, flat: grouped, by increasing cost in a group
+            f_group, f_pos = np.nonzero(hull.T)
+            f = keys[:, f_pos, f_group]
+            step = f[:, 1:] - f[:, :-1]  # minus the value increment, the cost increment
+            inner = f_group[1:] == f_group[:-1]
+            # by decreasing slope; inside a group slopes strictly decrease, so a group's
+            # increments stay in hull order
+            neg_slope = np.where(inner, step[0] / step[1], np.inf)
+        order = np.argsort(neg_slope)[: np.count_nonzero(inner)]
+        f_item = items[f_pos, f_group]
+        return cls(n=layout.n, start_item=items[0], start_cost=keys[1, 0],
+                   inc_from=f_item[order], inc_to=f_item[order + 1], inc_group=f_group[order],
+                   inc_cost=step[1, order], inc_slope=-neg_slope[order])
+
+    @classmethod
+    def _of_small(cls, c: list, a: list, layout: GroupLayout) -> Hull:
+        """The same hull by Andrew's monotone chain per group, in plain Python.
+
+        Below about ``SMALL_N`` items the ~40 numpy calls of the vectorised path cost more than
+        the loop (the beta block of the paper space, 15 items: about 4x).
+        """
+        ptr = layout.ptr.tolist()
+        start_item, start_cost, incs = [], [], []
+        for g in range(len(ptr) - 1):
+            chain: list[int] = []
+            best = -math.inf
+            for i in sorted(range(ptr[g], ptr[g + 1]), key=lambda i: (a[i], -c[i])):
+                if c[i] <= best:  # dominated: a cheaper (or as cheap) item is worth as much
+                    continue
+                best = c[i]
+                # drop the last vertex while it is on or below the chord to item i
+                while len(chain) >= 2 and ((c[chain[-1]] - c[chain[-2]])
+                                           / (a[chain[-1]] - a[chain[-2]])
+                                           <= (c[i] - c[chain[-1]]) / (a[i] - a[chain[-1]])):
+                    chain.pop()
+                chain.append(i)
+            start_item.append(chain[0])
+            start_cost.append(a[chain[0]])
+            for p, q in zip(chain, chain[1:], strict=False):
+                incs.append(((c[p] - c[q]) / (a[q] - a[p]), a[q] - a[p], p, q, g))
+        incs.sort()
+        neg, cost, frm, to, grp = zip(*incs, strict=True) if incs else ((),) * 5
+        ints = {"dtype": np.int64}
+        return cls(n=layout.n, start_item=np.array(start_item, **ints),
+                   start_cost=np.array(start_cost), inc_from=np.array(frm, **ints),
+                   inc_to=np.array(to, **ints), inc_group=np.array(grp, **ints),
+                   inc_cost=np.array(cost, dtype=float), inc_slope=-np.array(neg, dtype=float))
+
+    def solve(self, c: np.ndarray, b: float, scale: np.ndarray | None = None,
+              value_scale: np.ndarray | None = None) -> OracleResult:
+        """The greedy: take increments by decreasing slope while the budget ``b`` lasts.
+
+        Parameters
+        ----------
+        c : ndarray
+            The objective actually maximised (the hull's values, scaled); it only serves to
+            report the value.
+        b : float
+            Right-hand side of the budget.
+        scale : ndarray, shape (n_groups,), optional
+            ``s_g >= 0`` multiplying every cost (and every value, unless ``value_scale``) of
+            group ``g``.
+        value_scale : ndarray, shape (n_groups,), optional
+            ``r_g >= 0`` multiplying the values of group ``g`` instead.
+        """
+        start, inc = self.start_cost, self.inc_cost
+        frm, to = self.inc_from, self.inc_to
+        if scale is not None:
+            start, inc = start * scale, inc * scale[self.inc_group]
+        if value_scale is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = value_scale if scale is None else value_scale / scale
+                slope = self.inc_slope * ratio[self.inc_group]  # inf: free; nan: worthless
+            order = np.argsort(-slope)[: np.count_nonzero(slope > 0)]
+            inc, frm, to = inc[order], frm[order], to[order]
+        spend = float(start.sum())
+        slack_tol = 1e-12 * max(1.0, abs(b), float(np.abs(start).sum()))
+        if spend > b + slack_tol:
+            return OracleResult(None, -np.inf, False)
+        u = np.zeros(self.n)
+        u[self.start_item] = 1.0
+        cum = np.cumsum(inc)
+        cap = b - spend
+        stop = int(np.searchsorted(cum, cap + slack_tol, side="right"))
+        u[to[:stop]] = 1.0  # a group's last reached vertex ends at 1 ...
+        u[frm[:stop]] = 0.0  # ... and every vertex it moved on from at 0
+        frac = 0
+        if stop < cum.size:
+            left = cap - (float(cum[stop - 1]) if stop > 0 else 0.0)
+            if left > slack_tol:
+                t = min(1.0, left / float(inc[stop]))
+                u[frm[stop]] -= t
+                u[to[stop]] += t
+                frac = 1
+        return OracleResult(u, float(c @ u), True, frac)
 
 
 def mck_oracle(c: np.ndarray, a: np.ndarray, b: float, layout: GroupLayout) -> OracleResult:
@@ -142,7 +277,7 @@ def mck_oracle(c: np.ndarray, a: np.ndarray, b: float, layout: GroupLayout) -> O
     Parameters
     ----------
     c, a : ndarray, shape (n,)
-        Objective and budget-row coefficients (any real numbers).
+        Objective and budget-row coefficients (any finite real numbers).
     b : float
         Right-hand side; ``inf`` means no budget.
     layout : GroupLayout
@@ -154,67 +289,12 @@ def mck_oracle(c: np.ndarray, a: np.ndarray, b: float, layout: GroupLayout) -> O
         the cheapest item of every group breaks the budget.
     """
     c = np.asarray(c, dtype=float)
-    a = np.asarray(a, dtype=float)
     if not np.isfinite(b):
         if b < 0:
             return OracleResult(None, -np.inf, False)
         idx = layout.argmax(c)
         return OracleResult(layout.one_hot(idx), float(c[idx].sum()), True)
-    pad = layout.pad
-    valid = pad >= 0
-    safe = np.maximum(pad, 0)
-    cost = np.where(valid, a[safe], np.inf)
-    val = np.where(valid, c[safe], -np.inf)
-    # sort each group by cost ascending, value descending on ties
-    order = np.lexsort((-val, cost), axis=1)
-    cost = np.take_along_axis(cost, order, 1)
-    val = np.take_along_axis(val, order, 1)
-    valid = np.take_along_axis(valid, order, 1)
-    pad = np.take_along_axis(pad, order, 1)
-    alive = _hull_mask(cost, val, valid)
-    # hull items of all groups, flat: grouped, increasing cost inside a group
-    g_idx, j_idx = np.nonzero(alive)
-    f_cost, f_val, f_pad = cost[g_idx, j_idx], val[g_idx, j_idx], pad[g_idx, j_idx]
-    counts = np.bincount(g_idx, minlength=layout.n_groups)
-    start = np.cumsum(counts) - counts  # each group's cheapest hull item
-    spend = float(f_cost[start].sum())
-    slack_tol = 1e-12 * max(1.0, abs(b), float(np.abs(f_cost[start]).sum()))
-    if spend > b + slack_tol:
-        return OracleResult(None, -np.inf, False)
-    value = float(f_val[start].sum())
-    inc = np.ones(g_idx.size, dtype=bool)
-    inc[start] = False
-    p_idx = np.flatnonzero(inc)  # increment from item p-1 to item p of the same group
-    u = np.zeros(layout.n)
-    if p_idx.size == 0:
-        u[f_pad[start]] = 1.0
-        return OracleResult(u, value, True)
-    d_cost = f_cost[p_idx] - f_cost[p_idx - 1]
-    d_val = f_val[p_idx] - f_val[p_idx - 1]
-    slope = d_val / d_cost
-    # global order by slope (desc); slopes strictly decrease inside a group and the sort is
-    # stable on the grouped order, so every group's increments stay in hull order
-    o = np.argsort(-slope, kind="stable")
-    cum = np.cumsum(d_cost[o])
-    cap = b - spend
-    full = (slope[o] > 0) & (cum <= cap + slack_tol)
-    stop = int(np.argmin(full)) if not full.all() else full.size
-    taken = o[:stop]
-    k = np.bincount(g_idx[p_idx[taken]], minlength=layout.n_groups)
-    final = start + k
-    u[f_pad[final]] = 1.0
-    value += float(d_val[taken].sum())
-    frac = 0
-    if stop < full.size and slope[o[stop]] > 0:
-        left = cap - (float(cum[stop - 1]) if stop > 0 else 0.0)
-        if left > slack_tol:
-            i = int(p_idx[o[stop]])
-            t = min(1.0, left / d_cost[o[stop]])
-            u[f_pad[i - 1]] -= t
-            u[f_pad[i]] += t
-            value += t * float(d_val[o[stop]])
-            frac = 1
-    return OracleResult(u, value, True, frac)
+    return Hull.of(c, a, layout).solve(c, b)
 
 
 def lp_oracle(c: np.ndarray, A: np.ndarray, b: np.ndarray, layout: GroupLayout,

@@ -43,14 +43,14 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
-import scipy.sparse as sp
 
 from binas_opt.backend import SolveContext, Solver
 from binas_opt.problem import ObjectiveKind, Problem
 from binas_opt.result import SolverOutput, Termination
 from binas_opt.table import Table
 
-from ._mck import GroupLayout, compact_lp_bound, linear_oracle
+from ._mck import compact_lp_bound
+from ._relaxed import RelaxedProblem
 from ._repair import Evaluator, best_of, decode_x, polish, repair, to_arrays
 
 __all__ = ["FrankWolfeSolver", "FWOptions", "FWSettings", "PRESETS", "RelaxedProblem"]
@@ -178,115 +178,6 @@ class FWOptions:
         return replace(base, **over)
 
 
-# ---------------------------------------------------------------------- the relaxed problem
-class RelaxedProblem:
-    """The bilinear relaxation of a problem in the (alpha, beta) encoding, vectorised.
-
-    Tables (the budget tables, and the objective when it is a Table) are stacked as rows of
-    ``V`` (op values), ``G`` (depth values) and ``C`` (constants); ``P`` maps beta to the block
-    activities ``pi``.
-    """
-
-    def __init__(self, problem: Problem):
-        space = problem.space
-        self.problem = problem
-        self.space = space
-        self.sign = problem.sign
-        self.kind = problem.objective_kind
-        idx = space.index
-        sizes = [n for st in space.stages for n in st.num_ops]
-        self.n_blocks = len(sizes)
-        self.alpha_layout = GroupLayout.from_sizes(sizes)
-        self.beta_layout = GroupLayout.from_sizes([len(st.depths) for st in space.stages])
-        self.item_block = self.alpha_layout.group
-        bs, bp = space.block_stage, space.block_position
-        match = (bs[:, None] == idx.beta_stage[None, :]) & (idx.beta_depth[None, :] > bp[:, None])
-        self.P = sp.csr_matrix(match.astype(float))  # (n_blocks, n_beta)
-        self.PT = self.P.T.tocsr()
-        tables: list[Table] = [c.as_le()[0] for c in problem.constraints]
-        self.budgets = np.array([c.as_le()[1] for c in problem.constraints], dtype=float)
-        self.n_cons = len(tables)
-        if self.kind is ObjectiveKind.TABLE:
-            tables = [problem.objective * self.sign, *tables]
-        self.obj_row = 0 if self.kind is ObjectiveKind.TABLE else None
-        self.V = np.array([t.op_values for t in tables]).reshape(len(tables), space.n_alpha)
-        self.G = np.array([t.depth_values for t in tables]).reshape(len(tables), space.n_beta)
-        self.C = np.array([t.const for t in tables], dtype=float)
-        self.con_rows = slice(1, None) if self.obj_row is not None else slice(0, None)
-        if self.kind is ObjectiveKind.QUADRATIC:
-            q = problem.objective
-            self.S = (q.W + q.W.T).tocsr()
-            self.W = q.W
-        self.n_alpha = space.n_alpha
-
-    # -- tables ---------------------------------------------------------------
-    def pi(self, beta: np.ndarray) -> np.ndarray:
-        return self.P @ beta
-
-    def alpha_coeffs(self, beta: np.ndarray):
-        """Per table: coefficients of alpha and the constant part, with beta fixed."""
-        pi = self.pi(beta)
-        return self.V * pi[self.item_block][None, :], self.C + self.G @ beta
-
-    def beta_coeffs(self, alpha: np.ndarray):
-        """Per table: coefficients of beta and the constant part, with alpha fixed."""
-        sums = self.alpha_layout.group_sums(self.V * alpha[None, :])  # (T, n_blocks)
-        return self.G + (self.PT @ sums.T).T, self.C.copy()
-
-    def table_values(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        coef, const = self.alpha_coeffs(beta)
-        return coef @ alpha + const
-
-    def resources(self, alpha, beta) -> np.ndarray:
-        return self.table_values(alpha, beta)[self.con_rows]
-
-    # -- objective (maximised: sign applied) ----------------------------------
-    def objective(self, alpha: np.ndarray, beta: np.ndarray) -> float:
-        if self.kind is ObjectiveKind.TABLE:
-            return float(self.table_values(alpha, beta)[0])
-        x = np.concatenate([alpha, beta])
-        return self.sign * float(self.problem.objective.evaluate_x(x)[0])
-
-    def gradient(self, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.kind is ObjectiveKind.TABLE:
-            ga = self.V[0] * self.pi(beta)[self.item_block]
-            sums = self.alpha_layout.group_sums(self.V[0] * alpha)
-            gb = self.G[0] + self.PT @ sums
-            return ga, gb
-        x = np.concatenate([alpha, beta])
-        if self.kind is ObjectiveKind.QUADRATIC:
-            g = self.problem.objective.p + self.S @ x
-        else:
-            g = self.problem.objective.gradient_x(x)
-        g = self.sign * np.asarray(g, dtype=float)
-        return g[: self.n_alpha], g[self.n_alpha:]
-
-    def curvature(self, which: str, d: np.ndarray) -> float | None:
-        """``q`` in ``f(x + t d) = f(x) + t g.d + t^2 q`` for a move of one block, or None."""
-        if self.kind is ObjectiveKind.TABLE:
-            return 0.0  # linear in each block
-        if self.kind is ObjectiveKind.QUADRATIC:
-            full = np.zeros(self.space.n_vars)
-            if which == "alpha":
-                full[: self.n_alpha] = d
-            else:
-                full[self.n_alpha:] = d
-            return self.sign * float(full @ (self.W @ full))
-        return None
-
-    # -- oracle ---------------------------------------------------------------
-    def oracle(self, which: str, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray, highs=None):
-        if which == "alpha":
-            coef, const = self.alpha_coeffs(beta)
-            layout = self.alpha_layout
-        else:
-            coef, const = self.beta_coeffs(alpha)
-            layout = self.beta_layout
-        A = coef[self.con_rows]
-        b = self.budgets - const[self.con_rows]
-        return linear_oracle(c, A, b, layout, highs)
-
-
 # ---------------------------------------------------------------------- starts
 def _cheapest_arch(problem: Problem, rp: RelaxedProblem, ctx: SolveContext):
     """A feasible architecture near the cheapest (None, proven) when the budgets are infeasible."""
@@ -403,7 +294,7 @@ def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContex
     rule = s.step_rule
     if rule == "line_search" and rp.kind is ObjectiveKind.BLACK_BOX:
         rule = "harmonic"
-    buf = {"alpha": None, "beta": None}
+    buf: dict = {}  # running averages of the direction, per block (momentum)
     gaps = {"alpha": math.inf, "beta": math.inf}
     alpha, beta = run.alpha, run.beta
     for k in range(s.steps):
@@ -414,14 +305,7 @@ def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContex
             which = "beta" if k % 2 == 0 else "alpha"
         else:  # the authors' bcfw_step: alpha with p = 1/2 once k > 1
             which = "alpha" if (rng.random() < 0.5 and k > 1) else "beta"
-        ga, gb = rp.gradient(alpha, beta)
-        g = ga if which == "alpha" else gb
-        if s.momentum > 0:
-            buf[which] = g if buf[which] is None else s.momentum * buf[which] + (1 - s.momentum) * g
-            direction = buf[which]
-        else:
-            direction = g
-        o = rp.oracle(which, direction, alpha, beta, highs)
+        g, direction, o = rp.direction_oracle(which, alpha, beta, s.momentum, buf, highs)
         run.steps = k + 1
         if not o.feasible:  # float noise on an exactly tight budget: skip this block
             continue

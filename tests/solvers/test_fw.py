@@ -158,3 +158,32 @@ def test_torch_predictor_gradient_by_autograd():
     r = bo.solve(p, "fw", restarts=1, steps=100)
     assert p.is_feasible(r.architecture)
     assert "fw_gap" in r.stats and r.bound is None
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_cached_alpha_oracle_matches_the_full_oracle(realistic, momentum):
+    """The Table-objective alpha step reuses one hull; it must answer as a fresh oracle would."""
+    rp = RelaxedProblem(realistic)
+    assert rp._alpha_hull is not None
+    rng = np.random.default_rng(3)
+    state, ref_state, zero_pi = {}, {}, False
+    for _ in range(8):
+        a = rng.random(realistic.space.n_alpha)
+        b = rng.random(realistic.space.n_beta) * (rng.random(realistic.space.n_beta) > 0.3)
+        b[rp.beta_layout.ptr[:-1]] += 1e-3  # the smallest depth only: inactive blocks, pi = 0
+        a /= rp.alpha_layout.group_sums(a)[rp.alpha_layout.group]
+        b /= rp.beta_layout.group_sums(b)[rp.beta_layout.group]
+        g, d, o = rp.direction_oracle("alpha", a, b, momentum, state)
+        g_ref = rp.block_gradient("alpha", a, b)
+        d_ref = g_ref if momentum == 0 or not ref_state else (
+            momentum * ref_state["alpha"] + (1 - momentum) * g_ref)
+        ref_state["alpha"] = d_ref
+        ref = rp.oracle("alpha", d_ref, a, b)
+        zero_pi |= bool((rp.pi(b) == 0).any())
+        assert g == pytest.approx(g_ref) and d == pytest.approx(d_ref)
+        assert o.feasible == ref.feasible
+        if o.feasible:
+            assert o.value == pytest.approx(ref.value, abs=1e-9)
+            A, rhs = rp.budget_rows("alpha", a, b)
+            assert A[0] @ o.u <= rhs[0] + 1e-9
+    assert zero_pi  # the case of inactive blocks was exercised
