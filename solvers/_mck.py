@@ -21,8 +21,12 @@ problem, solved here in closed form (Sinha and Zoltners, 1979; Kellerer, Pfersch
 3. sort all increments of all groups by slope and take them greedily while the slope is positive
    and the budget lasts; the first increment that does not fit is taken fractionally.
 
-The optimum has at most one fractional group (with two non-zero entries).  Everything is
-vectorised over groups (padded to the largest group); the cost is ``O(n log n)``.
+The optimum has at most one fractional group (with two non-zero entries).  Steps 1-2 build a
+:class:`Hull` (vectorised over groups padded to the largest one, or a plain loop below
+``SMALL_N`` items, where numpy's per-call overhead dominates); step 3 is :meth:`Hull.solve`.
+The cost is ``O(n log n)`` plus ``O(m^2)`` per group of ``m`` items for the vectorised hull.
+A hull serves any per-group rescaling of its values and costs (the Frank-Wolfe alpha step of a
+Table objective), so the ``fw`` backend builds that one once per solve.
 
 With several budget rows :func:`lp_oracle` solves the same LP with HiGHS (sparse, ``highspy``).
 """
@@ -135,11 +139,12 @@ def _sorted_hull(c: np.ndarray, a: np.ndarray, layout: GroupLayout):
     if keys.shape[1] <= 2:
         return keys, items, alive
     nv, cost = keys
-    # minus the slope of every pair i < j: [i, j, g] = (value_i - value_j) / (cost_j - cost_i)
-    neg_slope = np.where(layout.upper, (nv[None] - nv[:, None]) / (cost[None] - cost[:, None]),
-                         np.nan)
-    left = np.fmax.reduce(neg_slope, axis=0)  # [j] = -min_{i < j} slope(i, j)
-    right = np.fmin.reduce(neg_slope, axis=1)  # [j] = -max_{k > j} slope(j, k)
+    # minus the slope of every pair: [i, j, g] = (value_i - value_j) / (cost_j - cost_i),
+    # symmetric in i, j; reduced down axis 0 (contiguous rows) on either side of the diagonal
+    neg_slope = nv[None] - nv[:, None]
+    np.divide(neg_slope, cost[None] - cost[:, None], out=neg_slope)
+    left = np.fmax.reduce(np.where(layout.upper, neg_slope, np.nan), axis=0)  # -min_{i<j}
+    right = np.fmin.reduce(np.where(layout.lower, neg_slope, np.nan), axis=0)  # -max_{k>j}
     return keys, items, alive > (left >= right)
 
 
