@@ -1,12 +1,14 @@
 """Compare every backend against the exact optimum, time the Frank-Wolfe step, and scale up.
 
-Run: ``python benchmarks/solvers.py`` (about 5 minutes on 2 cores; ``--budgets 5`` is quicker).
+Run: ``python benchmarks/solvers.py`` (about 30 minutes on 2 cores, most of it the exact solves
+of the strongly correlated tables; ``--budgets 5`` or ``--kinds realistic`` is quicker).
 
 1. The paper's space (``SearchSpace.mobilenet_v3``) with realistic, uncorrelated and strongly
    correlated synthetic tables (:func:`binas_opt.synthetic.synthetic_tables`), 20 latency budgets
    each from 5% to 95% of the latency range.  For every available backend (``fw`` twice: our
    default and ``preset="paper"``): budgets solved exactly, mean / median / max gap to the exact
-   optimum (accuracy points), median time per solve and time for the whole sweep.
+   optimum (accuracy points), median time per solve, time for the whole sweep, and how many
+   solves stopped at the time limit (``clock``, status ``time_limit``).
 2. The time per Frank-Wolfe step (gradient, linear oracle, step, update) inside real runs with
    our closed-form oracle against the same runs with an interior-point LP per step (cvxopt if
    installed, else scipy's ``highs-ipm``).
@@ -73,7 +75,7 @@ def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
         print(f"\n== {kind} tables, paper space, {n_budgets} latency budgets "
               f"(optimum {opt.min():.2f} .. {opt.max():.2f} %) ==")
         print(f"{'backend':<22}{'exact':>7}{'mean gap':>10}{'median':>9}{'max gap':>9}"
-              f"{'median s':>10}{'sweep s':>9}  all feasible")
+              f"{'median s':>10}{'sweep s':>9}{'clock':>6}  all feasible")
         for name, opts in RUNS:
             label = _label(name, opts)
             if name not in available:
@@ -85,14 +87,15 @@ def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
                 continue
             if label == "milp":  # the reference solves themselves (no time limit)
                 print(f"{label:<22}{len(opt):>4}/{len(opt):<2}{0:>10.4f}{0:>9.4f}{0:>9.4f}"
-                      f"{statistics.median(exact_times):>10.4f}{exact_sweep:>9.2f}  True")
+                      f"{statistics.median(exact_times):>10.4f}{exact_sweep:>9.2f}{0:>6}  True")
                 continue
-            gaps, times, feas = [], [], True
+            gaps, times, feas, clock = [], [], True, 0
             t_sweep = time.perf_counter()
             for p, best in zip(problems, opt, strict=True):
                 t0 = time.perf_counter()
                 r = bo.solve(p, name, time_limit=time_limit, **opts)
                 times.append(time.perf_counter() - t0)
+                clock += r.status is bo.Status.TIME_LIMIT
                 if r.architecture is None:
                     gaps.append(np.nan)
                     continue
@@ -104,7 +107,7 @@ def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
             medians[(kind, label)] = float(np.nanmedian(g))
             print(f"{label:<22}{n_exact:>4}/{len(g):<2}{np.nanmean(g):>10.4f}"
                   f"{np.nanmedian(g):>9.4f}{np.nanmax(g):>9.4f}{statistics.median(times):>10.4f}"
-                  f"{sweep_s:>9.2f}  {feas and not np.isnan(g).any()}")
+                  f"{sweep_s:>9.2f}{clock:>6}  {feas and not np.isnan(g).any()}")
     return medians
 
 
