@@ -121,8 +121,9 @@ def _sorted_hull(c: np.ndarray, a: np.ndarray, layout: GroupLayout):
     group; the survivors then have strictly increasing cost and value, and survivor ``j`` is a
     vertex of the upper hull iff ``max_{k > j} slope(j, k) < min_{i < j} slope(i, j)`` (strict:
     collinear items are dropped).  All slopes of a group are computed at once (``O(m^2)``, ``m``
-    at most a few dozen); a slope involving a dead item, and every ``i >= j`` entry, is ``nan``
-    and ignored by ``fmin/fmax`` (a side with no slope at all constrains nothing).
+    at most a few dozen); a slope involving a dead item, and every entry off the side of the
+    diagonal being reduced, is ``nan`` and ignored by ``fmin/fmax`` (a side with no slope at all
+    constrains nothing).
     """
     n = layout.n
     ext = np.empty((2, n + 1))

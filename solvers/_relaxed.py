@@ -86,13 +86,18 @@ class RelaxedProblem:
 
     def alpha_coeffs(self, beta: np.ndarray):
         """Per table: coefficients of alpha and the constant part, with beta fixed."""
-        pi = self.pi(beta)
-        return self.V * pi[self.item_block][None, :], self.C + self.G @ beta
+        return self._in_alpha(self.V, self.G, self.C, beta)
 
     def beta_coeffs(self, alpha: np.ndarray):
         """Per table: coefficients of beta and the constant part, with alpha fixed."""
-        sums = self.alpha_layout.group_sums(self.V * alpha[None, :])  # (T, n_blocks)
-        return self.G + (self.PT @ sums.T).T, self.C.copy()
+        return self._in_beta(self.V, self.G, alpha), self.C.copy()
+
+    def _in_alpha(self, V, G, C, beta):
+        return V * self.pi(beta)[self.item_block], C + G @ beta
+
+    def _in_beta(self, V, G, alpha):
+        sums = self.alpha_layout.group_sums(V * alpha)  # (rows, n_blocks)
+        return G + (self.PT @ sums.T).T
 
     def table_values(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
         coef, const = self.alpha_coeffs(beta)
@@ -104,9 +109,9 @@ class RelaxedProblem:
     def budget_rows(self, which: str, alpha: np.ndarray, beta: np.ndarray):
         """``(A, b)``: the budgets as ``A u <= b`` in block ``which``, the other block fixed."""
         if which == "alpha":
-            return self._Vc * self.pi(beta)[self.item_block], self.budgets - self._Cc - self._Gc @ beta
-        sums = self.alpha_layout.group_sums(self._Vc * alpha)  # (K, n_blocks)
-        return self._Gc + (self.PT @ sums.T).T, self.budgets - self._Cc
+            A, const = self._in_alpha(self._Vc, self._Gc, self._Cc, beta)
+            return A, self.budgets - const
+        return self._in_beta(self._Vc, self._Gc, alpha), self.budgets - self._Cc
 
     # -- objective (maximised: sign applied) ----------------------------------
     def objective(self, alpha: np.ndarray, beta: np.ndarray) -> float:
@@ -132,7 +137,7 @@ class RelaxedProblem:
         if self.kind is ObjectiveKind.TABLE:
             if which == "alpha":
                 return self.V[0] * self.pi(beta)[self.item_block]
-            return self.G[0] + self.PT @ self.alpha_layout.group_sums(self.V[0] * alpha)
+            return self._in_beta(self.V[:1], self.G[:1], alpha)[0]
         ga, gb = self.gradient(alpha, beta)
         return ga if which == "alpha" else gb
 
@@ -165,21 +170,13 @@ class RelaxedProblem:
         """
         if which == "alpha" and self._alpha_hull is not None:
             pi = self.pi(beta)
+            rate = _running_average(state, which, momentum, pi)
             g = self.V[0] * pi[self.item_block]
-            rate, d = pi, g
-            if momentum > 0:
-                prev = state.get(which)
-                rate = pi if prev is None else momentum * prev + (1 - momentum) * pi
-                state[which] = rate
-                d = self.V[0] * rate[self.item_block]
-            b = float(self.budgets[0] - self._Cc[0] - self._Gc[0] @ beta)
+            d = g if rate is pi else self.V[0] * rate[self.item_block]
+            b = float(self.budgets[0] - self._Cc[0] - self._Gc[0] @ beta)  # budget_rows' b
             return g, d, self._alpha_hull.solve(d, b, pi, None if rate is pi else rate)
         g = self.block_gradient(which, alpha, beta)
-        d = g
-        if momentum > 0:
-            prev = state.get(which)
-            d = g if prev is None else momentum * prev + (1 - momentum) * g
-            state[which] = d
+        d = _running_average(state, which, momentum, g)
         return g, d, self.oracle(which, d, alpha, beta, highs)
 
     def oracle(self, which: str, c: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
@@ -192,3 +189,13 @@ class RelaxedProblem:
         if self.n_cons == 1:
             return mck_oracle(c, A[0], float(b[0]), layout)
         return lp_oracle(c, A, b, layout, highs)
+
+
+def _running_average(state: dict | None, key: str, momentum: float, new: np.ndarray) -> np.ndarray:
+    """``m prev + (1 - m) new``, kept in ``state[key]`` (``new`` itself, unchanged, if m = 0)."""
+    if momentum <= 0:
+        return new
+    prev = state.get(key)
+    avg = new if prev is None else momentum * prev + (1 - momentum) * new
+    state[key] = avg
+    return avg
