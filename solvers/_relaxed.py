@@ -88,10 +88,6 @@ class RelaxedProblem:
         """Per table: coefficients of alpha and the constant part, with beta fixed."""
         return self._in_alpha(self.V, self.G, self.C, beta)
 
-    def beta_coeffs(self, alpha: np.ndarray):
-        """Per table: coefficients of beta and the constant part, with alpha fixed."""
-        return self._in_beta(self.V, self.G, alpha), self.C.copy()
-
     def _in_alpha(self, V, G, C, beta):
         return V * self.pi(beta)[self.item_block], C + G @ beta
 
