@@ -39,9 +39,9 @@ from binas_opt.models.data import fashion_mnist_loaders
 from binas_opt.models.pipeline import PipelineConfig, run_pipeline
 from binas_opt.models.supernet import Supernet
 
+from binas_opt.estimation.predictors import evaluate_predictor, fit_predictor
 from binas_opt.io import atomic_write_text
-from binas_opt.predictors import evaluate_predictor, fit_predictor
-from binas_opt.spaces import fashion_mnist_space
+from binas_opt.mbconv.spaces import fashion_mnist_space
 
 
 def _cached_samples(path: Path, fn) -> SampledAccuracies:

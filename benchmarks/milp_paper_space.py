@@ -19,7 +19,7 @@ import numpy as np
 from binas_opt.solvers._compact import build_model
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 
 def main() -> None:

@@ -46,10 +46,10 @@ import numpy as np  # noqa: E402
 import scipy.stats  # noqa: E402
 
 import binas_opt as bo  # noqa: E402
+from binas_opt.analysis.interpret import aggregate_contributions, restriction_loss  # noqa: E402
 from binas_opt.datasets import nas_bench_macro  # noqa: E402
 from binas_opt.datasets.macro import true_accuracies  # noqa: E402
-from binas_opt.interpret import aggregate_contributions, restriction_loss  # noqa: E402
-from binas_opt.predictors import fit_additive, fit_bilinear, fit_quadratic  # noqa: E402
+from binas_opt.estimation.predictors import fit_additive, fit_bilinear, fit_quadratic  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------- ground truth

@@ -1,6 +1,6 @@
 """Pareto front benchmark on the paper's MobileNetV3 space (5 stages, depths {2,3,4}, 12 ops).
 
-For three kinds of synthetic tables (``binas_opt.synthetic.synthetic_tables``: realistic,
+For three kinds of synthetic tables (``binas_opt.testing.synthetic.synthetic_tables``: realistic,
 uncorrelated, strongly correlated) it prints, side by side in one run:
 
 * the time to the whole exact front and its size (correlated: the automatic fallback, its
@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 
 def timed(fn, repeats=1):

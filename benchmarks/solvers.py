@@ -4,7 +4,7 @@ Run: ``python benchmarks/solvers.py`` (about 30 minutes on 2 cores, most of it t
 of the strongly correlated tables; ``--budgets 5`` or ``--kinds realistic`` is quicker).
 
 1. The paper's space (``SearchSpace.mobilenet_v3``) with realistic, uncorrelated and strongly
-   correlated synthetic tables (:func:`binas_opt.synthetic.synthetic_tables`), 20 latency budgets
+   correlated synthetic tables (:func:`binas_opt.testing.synthetic.synthetic_tables`), 20 latency budgets
    each from 5% to 95% of the latency range.  For every available backend (``fw`` twice: our
    default and ``preset="paper"``): budgets solved exactly, mean / median / max gap to the exact
    optimum (accuracy points), median time per solve, time for the whole sweep, and how many
@@ -29,10 +29,10 @@ from binas_opt.solvers.fw import RelaxedProblem
 from scipy.optimize import linprog
 
 import binas_opt as bo
-from binas_opt.backend import SolveContext
-from binas_opt.mbconv import mbconv_labels
-from binas_opt.registry import get_backend
-from binas_opt.synthetic import TABLE_KINDS, synthetic_problem, synthetic_tables
+from binas_opt.mbconv.arch_def import mbconv_labels
+from binas_opt.solving.backend import SolveContext
+from binas_opt.solving.registry import get_backend
+from binas_opt.testing.synthetic import TABLE_KINDS, synthetic_problem, synthetic_tables
 
 RUNS = [("milp", {}), ("pulp", {}), ("dp", {}), ("fw", {}), ("fw", {"preset": "paper"}),
         ("relax", {}), ("evo", {}), ("brute", {})]

@@ -4,31 +4,51 @@ State a search space, an accuracy estimator and resource tables with budgets, th
 :func:`solve` with any backend.  See https://arxiv.org/abs/2110.12399 for BINAS.
 """
 
-from binas_opt.architecture import Architecture
-from binas_opt.backend import NoOptions, SolveContext, Solver
-from binas_opt.blackbox import BlackBox
 from binas_opt.io import load, save
-from binas_opt.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
-from binas_opt.quadratic import QuadraticForm
-from binas_opt.registry import backend_info, get_backend, list_backends, register_backend
-from binas_opt.result import Result, SolverOutput, Status, Termination
-from binas_opt.solving import backends_accepting, solve
-from binas_opt.space import FixedPart, SearchSpace, Stage
-from binas_opt.table import Constraint, Sense, Table
-from binas_opt.units import Budget, UnitError
+from binas_opt.model import (
+    Architecture,
+    BlackBox,
+    Budget,
+    Constraint,
+    FixedPart,
+    ObjectiveKind,
+    Problem,
+    QuadraticForm,
+    SearchSpace,
+    Sense,
+    Stage,
+    Table,
+    UnitError,
+)
+from binas_opt.model.problem import FEASIBILITY_RTOL
+from binas_opt.solving import (
+    NoOptions,
+    Result,
+    SolveContext,
+    Solver,
+    SolverOutput,
+    Status,
+    Termination,
+    backend_info,
+    backends_accepting,
+    get_backend,
+    list_backends,
+    register_backend,
+    solve,
+)
 
 __version__ = "0.1.0"
 
 # Names defined in modules that import more (matplotlib, yaml) or are large: loaded on first use.
 _LAZY = {
-    "pareto_front": "binas_opt.pareto", "ParetoFront": "binas_opt.pareto",
-    "compare": "binas_opt.comparison", "CompareRow": "binas_opt.comparison",
-    "explain": "binas_opt.explanation", "Explanation": "binas_opt.explanation",
-    "plot_contributions": "binas_opt.plotting", "plot_pareto": "binas_opt.plotting",
-    "plot_compare": "binas_opt.plotting",
-    "params_table": "binas_opt.resources", "macs_table": "binas_opt.resources",
-    "fit_table": "binas_opt.fitting", "TableFit": "binas_opt.fitting",
-    "read_ofa_yaml": "binas_opt.lut", "read_fbnet_json": "binas_opt.lut",
+    "pareto_front": "binas_opt.solving.pareto", "ParetoFront": "binas_opt.solving.pareto",
+    "compare": "binas_opt.solving.comparison", "CompareRow": "binas_opt.solving.comparison",
+    "explain": "binas_opt.analysis.explanation", "Explanation": "binas_opt.analysis.explanation",
+    "plot_contributions": "binas_opt.analysis.plotting", "plot_pareto": "binas_opt.analysis.plotting",
+    "plot_compare": "binas_opt.analysis.plotting",
+    "params_table": "binas_opt.mbconv.counts", "macs_table": "binas_opt.mbconv.counts",
+    "fit_table": "binas_opt.estimation.fitting", "TableFit": "binas_opt.estimation.fitting",
+    "read_ofa_yaml": "binas_opt.io.lut", "read_fbnet_json": "binas_opt.io.lut",
 }
 
 

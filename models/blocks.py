@@ -22,8 +22,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from binas_opt.mbconv import BlockDef
-from binas_opt.resources import conv_out_size, make_divisible, mid_channels, se_channels
+from binas_opt.mbconv.arch_def import BlockDef
+from binas_opt.mbconv.counts import conv_out_size, make_divisible, mid_channels, se_channels
 
 __all__ = [
     "make_divisible",

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from binas_opt.architecture import Architecture
-from binas_opt.mbconv import BlockDef, stage_block_defs
-from binas_opt.space import FixedPart, SearchSpace
+from binas_opt.mbconv.arch_def import BlockDef, stage_block_defs
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import FixedPart, SearchSpace
 
 from .blocks import ConvBnAct, Head, chain_blocks
 

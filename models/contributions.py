@@ -84,11 +84,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from binas_opt.architecture import Architecture
 from binas_opt.io import atomic_write_text
-from binas_opt.mbconv import MBConvOp
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.mbconv.arch_def import MBConvOp
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = [
     "Reference", "BNMode", "Decision", "ContributionResult", "SampledAccuracies",

@@ -34,13 +34,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from binas_opt.architecture import Architecture
 from binas_opt.io import atomic_write_text, to_json_dict
-from binas_opt.mbconv import BlockDef, MBConvOp
-from binas_opt.resources import conv_out_size
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
-from binas_opt.units import convert
+from binas_opt.mbconv.arch_def import BlockDef, MBConvOp
+from binas_opt.mbconv.counts import conv_out_size
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
+from binas_opt.model.units import convert
 
 from .blocks import ConvBnAct, Head, InvertedResidual, chain_blocks
 from .child import build_child

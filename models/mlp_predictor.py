@@ -19,10 +19,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from binas_opt.blackbox import BlackBox
-from binas_opt.fitting import as_arrays
-from binas_opt.predictors import encode_arrays, randomize_inactive
-from binas_opt.space import SearchSpace
+from binas_opt.estimation.fitting import as_arrays
+from binas_opt.estimation.predictors import encode_arrays, randomize_inactive
+from binas_opt.model.blackbox import BlackBox
+from binas_opt.model.space import SearchSpace
 
 __all__ = ["MLPPredictor", "fit_mlp_predictor"]
 
@@ -105,7 +105,7 @@ def fit_mlp_predictor(
         random state is left untouched.  Same inputs and seed give the same module (on CPU).
     inactive : {"random", "as_given"}
         Redraw the op of inactive blocks at random in every epoch (the accuracy does not depend
-        on it), so the MLP learns to ignore them; see :mod:`binas_opt.predictors`.
+        on it), so the MLP learns to ignore them; see :mod:`binas_opt.estimation.predictors`.
     blackbox : bool
         Return ``BlackBox(space, model, name="accuracy")`` instead of the module.
     threads : int or None

@@ -33,9 +33,9 @@ import numpy as np
 import torch
 
 from binas_opt.io import atomic_write_text, save
-from binas_opt.problem import Problem
-from binas_opt.solving import solve
-from binas_opt.spaces import fashion_mnist_space
+from binas_opt.mbconv.spaces import fashion_mnist_space
+from binas_opt.model.problem import Problem
+from binas_opt.solving.dispatch import solve
 
 __all__ = ["PipelineConfig", "ChildReport", "PipelineReport", "run_pipeline", "STEPS"]
 

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--space", default="fashion_mnist",
                    choices=["fashion_mnist", "fashion_mnist_tiny"],
-                   help="the search space (binas_opt.spaces.fashion_mnist_space)")
+                   help="the search space (binas_opt.mbconv.spaces.fashion_mnist_space)")
     p.add_argument("--supernet", default=None,
                    help="supernet weights: a train_supernet checkpoint (.pt) or a state dict; "
                         "default: random weights from --init-seed")
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import torch
 
-    from binas_opt.spaces import fashion_mnist_space
+    from binas_opt.mbconv.spaces import fashion_mnist_space
 
     from .contributions import dist_info, measure_contributions, sample_accuracies
     from .supernet import Supernet

@@ -30,9 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from binas_opt.architecture import Architecture
-from binas_opt.mbconv import MBConvOp
-from binas_opt.space import SearchSpace
+from binas_opt.mbconv.arch_def import MBConvOp
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
 
 from .blocks import (
     ConvBnAct,

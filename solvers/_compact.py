@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.quadratic import QuadraticForm
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.model.quadratic import QuadraticForm
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = ["CompactModel", "build_model"]
 

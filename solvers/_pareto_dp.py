@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = [
     "pareto_indices", "thin_indices", "minkowski", "StageFront", "Merge", "ParetoDP",

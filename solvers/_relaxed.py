@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.table import Table
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.model.table import Table
 
 from ._mck import GroupLayout, Hull, OracleResult, linear_oracle, lp_oracle, mck_oracle
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.model.table import Table
 
 __all__ = ["RepairOutcome", "repair", "polish", "to_arrays", "from_arrays", "Evaluator",
            "decode_x", "best_of"]

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binas_opt.backend import SolveContext, Solver
-from binas_opt.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
-from binas_opt.result import SolverOutput, Termination
-from binas_opt.table import Table
+from binas_opt.model.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.model.table import Table
+from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.result import SolverOutput, Termination
 
 from ._pareto_dp import FrontTooLarge, OutOfTime, ParetoDP, build_front
 

@@ -44,10 +44,10 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
-from binas_opt.backend import SolveContext, Solver
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.result import SolverOutput, Termination
-from binas_opt.table import Table
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.model.table import Table
+from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.result import SolverOutput, Termination
 
 from ._mck import compact_lp_bound
 from ._relaxed import RelaxedProblem

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binas_opt.backend import SolveContext, Solver
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.result import SolverOutput, Termination
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.result import SolverOutput, Termination
 
 from ._compact import CompactModel, budget_excess, build_model
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import cvxpy as cp  # imported with the backend (before solve() starts its clock)
 import numpy as np
 
-from binas_opt.backend import SolveContext, Solver
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.result import SolverOutput, Termination
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.result import SolverOutput, Termination
 
 from ._compact import CompactModel, build_model
 from ._mck import weak_duality_bound

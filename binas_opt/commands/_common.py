@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from binas_opt.problem import Problem
-from binas_opt.units import Budget
+from binas_opt.model.problem import Problem
+from binas_opt.model.units import Budget
 
 __all__ = ["EXAMPLES", "LoadedProblem", "add_problem_arguments", "load_problem_arg",
            "parse_assignments", "format_architecture"]

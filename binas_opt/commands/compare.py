@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from binas_opt.comparison import compare
     from binas_opt.io import atomic_write_text
+    from binas_opt.solving.comparison import compare
 
     problem = load_problem_arg(args).problem
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.json, json.dumps(rows.to_dicts(), indent=1, allow_nan=False))
         print(f"rows saved to {args.json}")
     if args.plot:
-        from binas_opt.plotting import plot_compare
+        from binas_opt.analysis.plotting import plot_compare
 
         plot_compare(rows).savefig(args.plot, dpi=120)
         print(f"plot saved to {args.plot}")

@@ -64,12 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_space(text: str):
-    from binas_opt.space import SearchSpace
+    from binas_opt.model.space import SearchSpace
 
     if text == "mobilenet_v3":
         return SearchSpace.mobilenet_v3()
     if text in ("fashion-mnist", "fashion-mnist-tiny"):
-        from binas_opt.spaces import fashion_mnist_space
+        from binas_opt.mbconv.spaces import fashion_mnist_space
 
         return fashion_mnist_space(tiny=text.endswith("tiny"))
     path = Path(text)

@@ -48,7 +48,7 @@ def _with_resource(loaded, resource):
 
 def run(args: argparse.Namespace) -> int:
     from binas_opt.io import atomic_write_text
-    from binas_opt.pareto import pareto_front
+    from binas_opt.solving.pareto import pareto_front
 
     loaded = load_problem_arg(args)
     problem, resource = _with_resource(loaded, args.resource)
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot(front, results, path):
-    from binas_opt.plotting import plot_pareto
+    from binas_opt.analysis.plotting import plot_pareto
 
     plot_pareto(front, results).savefig(path, dpi=120)
     print(f"plot saved to {path}")

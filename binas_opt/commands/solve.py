@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from binas_opt.io import save
-    from binas_opt.solving import solve
+    from binas_opt.solving.dispatch import solve
 
     loaded = load_problem_arg(args)
     problem = loaded.problem

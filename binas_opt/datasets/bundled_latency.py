@@ -23,8 +23,8 @@ from importlib import resources
 from typing import Any
 
 from binas_opt.io import from_json_dict
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = ["mobilenet_v3_cpu_latency", "mobilenet_v3_cpu_latency_metadata", "DATA_FILE"]
 

@@ -22,9 +22,9 @@ from importlib import resources
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.space import SearchSpace, Stage
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace, Stage
+from binas_opt.model.table import Table
 
 __all__ = ["NasBenchMacro", "nas_bench_macro", "nas_bench_macro_space"]
 
@@ -161,7 +161,7 @@ def _exact_table(space: SearchSpace, field: str, name: str, unit: str) -> Table:
 
 def _fit_accuracy(space: SearchSpace, samples: list[Architecture]) -> Table:
     """Least-squares additive accuracy Table on the sampled architectures."""
-    from binas_opt.fitting import fit_table
+    from binas_opt.estimation.fitting import fit_table
 
     acc = true_accuracies(space, samples)
     return fit_table(space, samples, acc, name="accuracy", unit="%").table

@@ -10,7 +10,7 @@ time.
 
 The problem is the paper's MobileNetV3 space (5 stages of depth 2-4, 12 ops per block,
 :math:`6 \\cdot 10^{21}` architectures) with a realistic synthetic accuracy table and a latency
-table (:func:`binas_opt.synthetic.synthetic_tables`).
+table (:func:`binas_opt.testing.synthetic.synthetic_tables`).
 """
 
 # %%
@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 N_BUDGETS = 3 if FAST else 5

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 N_LAT = 6 if FAST else 14            # latency budgets per curve

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import binas_opt as bo
+from binas_opt.analysis.interpret import aggregate_contributions, restriction_loss
 from binas_opt.datasets import nas_bench_macro
-from binas_opt.interpret import aggregate_contributions, restriction_loss
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 N_SAMPLES = 400 if FAST else 3969      # networks the table is fitted on (3969: all of them)
@@ -39,7 +39,7 @@ for s, st in enumerate(space.stages):
 fig_table = bo.plot_contributions(accuracy, title="NAS-Bench-Macro: fitted accuracy contributions")
 
 # %%
-# What it says, in numbers: :func:`binas_opt.interpret.aggregate_contributions` ranks the
+# What it says, in numbers: :func:`binas_opt.analysis.interpret.aggregate_contributions` ranks the
 # contributions by op label and the stages by how much their decisions can move accuracy.
 summary = aggregate_contributions(accuracy)
 print("by op label:")

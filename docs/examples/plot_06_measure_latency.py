@@ -20,7 +20,7 @@ import torch
 from binas_opt.models.latency import load_latency, measure_latency, validate_latency
 
 import binas_opt as bo
-from binas_opt.spaces import fashion_mnist_space
+from binas_opt.mbconv.spaces import fashion_mnist_space
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 REPEATS = 10 if FAST else 30          # timed repeats per entry (the median is kept)

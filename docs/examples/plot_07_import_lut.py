@@ -13,7 +13,7 @@ the two common formats into an ordinary :class:`~binas_opt.Table` over a matchin
 
 The files used here ship with the documentation sources (``docs/examples/data``, MIT licensed,
 see ``SOURCES.txt`` there).  Neither format carries accuracies, so each space gets a synthetic
-stand-in accuracy table (:func:`binas_opt.synthetic.synthetic_tables`); in a real search it is
+stand-in accuracy table (:func:`binas_opt.testing.synthetic.synthetic_tables`); in a real search it is
 the BINAS estimator measured on your supernet.
 """
 
@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 N_BUDGETS = 6 if FAST else 15

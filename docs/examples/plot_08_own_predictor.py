@@ -27,7 +27,7 @@ from binas_opt.models.mlp_predictor import fit_mlp_predictor
 
 import binas_opt as bo
 from binas_opt.datasets import nas_bench_macro
-from binas_opt.predictors import evaluate_predictor, fit_predictor
+from binas_opt.estimation.predictors import evaluate_predictor, fit_predictor
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 N_TRAIN = 80 if FAST else 200          # networks with a known accuracy to fit on
@@ -47,7 +47,7 @@ print(f"fitting on {len(train)} of {len(every)} networks")
 # %%
 # Fit and score
 # -------------
-# Closed-form ridge regressions (:mod:`binas_opt.predictors`): the additive one is a Table, the
+# Closed-form ridge regressions (:mod:`binas_opt.estimation.predictors`): the additive one is a Table, the
 # bilinear and quadratic ones are QuadraticForms; the MLP is trained with Adam and wrapped as a
 # BlackBox.  Kendall's tau on all networks measures how well each ranks them.
 predictors = {"additive": fit_predictor("additive", space, train, y_train)}

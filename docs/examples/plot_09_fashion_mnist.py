@@ -31,7 +31,7 @@ from binas_opt.models.data import fashion_mnist_loaders
 from binas_opt.models.train import evaluate_accuracy, train_supernet
 
 import binas_opt as bo
-from binas_opt.spaces import fashion_mnist_space
+from binas_opt.mbconv.spaces import fashion_mnist_space
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
 STEPS = 20 if FAST else 60            # training steps per phase (batch 64)

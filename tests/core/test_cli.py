@@ -4,7 +4,7 @@ import pytest
 
 import binas_opt as bo
 from binas_opt.cli import main
-from binas_opt.synthetic import random_problem
+from binas_opt.testing.synthetic import random_problem
 
 
 def test_solve_bundled_example(capsys, tmp_path):

@@ -7,8 +7,8 @@ import json
 import pytest
 
 import binas_opt as bo
-from binas_opt.comparison import CompareRow
-from binas_opt.synthetic import synthetic_problem
+from binas_opt.solving.comparison import CompareRow
+from binas_opt.testing.synthetic import synthetic_problem
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.explanation import marginal_value, table_contributions
-from binas_opt.synthetic import synthetic_problem
+from binas_opt.analysis.explanation import marginal_value, table_contributions
+from binas_opt.testing.synthetic import synthetic_problem
 
 
 @pytest.fixture(scope="module")

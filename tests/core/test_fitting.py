@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.fitting import TableFit, as_arrays, design_matrix, fit_table
+from binas_opt.estimation.fitting import TableFit, as_arrays, design_matrix, fit_table
 
 HELP_CSV = Path("/work/shared/data/help_fbnet/help_fbnet_5000_latency.csv")
 FBNET_LABELS = ["k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6",

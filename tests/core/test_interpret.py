@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.interpret import (
+from binas_opt.analysis.interpret import (
     Feature,
     aggregate_contributions,
     op_features,
@@ -12,8 +12,8 @@ from binas_opt.interpret import (
     restrict_table,
     restriction_loss,
 )
-from binas_opt.mbconv import MBConvOp, mbconv_labels
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.mbconv.arch_def import MBConvOp, mbconv_labels
+from binas_opt.testing.synthetic import synthetic_tables
 
 
 def test_op_features():

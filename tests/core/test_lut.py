@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import binas_opt as bo
-from binas_opt.lut import FBNET_OPS, LutImport, fbnet_space, read_fbnet_json, read_ofa_yaml
+from binas_opt.io.lut import FBNET_OPS, LutImport, fbnet_space, read_fbnet_json, read_ofa_yaml
 
 FIX = Path("/work/shared/data/lut_fixtures")
 OFA224 = FIX / "ofa_yaml" / "224_lookup_table.yaml"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_problem, synthetic_tables
+from binas_opt.testing.synthetic import synthetic_problem, synthetic_tables
 
 
 def small_problem(seed=0, resources=("latency",), kind="realistic"):

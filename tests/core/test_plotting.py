@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_problem
+from binas_opt.testing.synthetic import synthetic_problem
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import binas_opt as bo
-from binas_opt.predictors import (
+from binas_opt.estimation.predictors import (
     PredictorScore,
     evaluate_predictor,
     fit_additive,
@@ -14,7 +14,7 @@ from binas_opt.predictors import (
     fit_quadratic,
     randomize_inactive,
 )
-from binas_opt.synthetic import synthetic_tables
+from binas_opt.testing.synthetic import synthetic_tables
 
 
 def _small_space():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem
+from binas_opt.testing.synthetic import random_problem
 
 
 def roundtrip(obj, tmp_path):
@@ -44,7 +44,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("binas_opt.io.os.replace", boom)
+    monkeypatch.setattr("binas_opt.io.serialization.os.replace", boom)
     with pytest.raises(RuntimeError):
         bo.save(bo.SearchSpace([bo.Stage((1,), ["a"])]), target)
     assert target.read_text() == "old"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem
+from binas_opt.testing.synthetic import random_problem
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ torch = pytest.importorskip("torch")
 from binas_opt.models import contributions as C  # noqa: E402
 
 import binas_opt as bo  # noqa: E402
-from binas_opt.spaces import fashion_mnist_space  # noqa: E402
+from binas_opt.mbconv.spaces import fashion_mnist_space  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.predictors import evaluate_predictor
+from binas_opt.estimation.predictors import evaluate_predictor
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch

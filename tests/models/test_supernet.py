@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.mbconv import mbconv_labels
-from binas_opt.space import FixedPart, SearchSpace, Stage
+from binas_opt.mbconv.arch_def import mbconv_labels
+from binas_opt.model.space import FixedPart, SearchSpace, Stage
 
 torch = pytest.importorskip("torch")
 from binas_opt.models import (  # noqa: E402

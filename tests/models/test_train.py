@@ -12,7 +12,7 @@ from binas_opt.models.supernet import Supernet  # noqa: E402
 from binas_opt.models.train import evaluate_accuracy, finetune, train_supernet  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
-from binas_opt.spaces import fashion_mnist_space  # noqa: E402
+from binas_opt.mbconv.spaces import fashion_mnist_space  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

@@ -27,9 +27,9 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.problem import ObjectiveKind
-from binas_opt.registry import get_backend
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.model.problem import ObjectiveKind
+from binas_opt.solving.registry import get_backend
+from binas_opt.testing.synthetic import random_problem, synthetic_problem, synthetic_tables
 
 BACKENDS = bo.list_backends()
 RESOURCES = ("latency", "params", "energy")
@@ -135,7 +135,7 @@ def _tiny_jointly_infeasible() -> bo.Problem:
 def _mobilenet_jointly_infeasible() -> bo.Problem:
     """Latency and its complement: each budget alone is feasible, both together are not."""
     space = bo.SearchSpace.mobilenet_v3()
-    lat = bo.synthetic.synthetic_tables(space, "realistic", 0).latency
+    lat = synthetic_tables(space, "realistic", 0).latency
     # "memory" grows when latency shrinks: per block max - value, same depths
     idx = space.index
     op = lat.op_values
@@ -145,7 +145,7 @@ def _mobilenet_jointly_infeasible() -> bo.Problem:
     mem = bo.Table(space, 1.0, np.zeros(space.n_beta), comp, name="memory")
     lo_l, hi_l = lat.min_value(), lat.max_value()
     lo_m, hi_m = mem.min_value(), mem.max_value()
-    return bo.Problem(space, bo.synthetic.synthetic_tables(space, "realistic", 0).accuracy,
+    return bo.Problem(space, synthetic_tables(space, "realistic", 0).accuracy,
                       [lat <= lo_l + 0.02 * (hi_l - lo_l), mem <= lo_m + 0.02 * (hi_m - lo_m)])
 
 
@@ -249,7 +249,7 @@ def _det_key(r: bo.Result):
 _SCRIPT = """
 import json, sys
 import binas_opt as bo
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.testing.synthetic import random_problem, synthetic_problem, synthetic_tables
 backend, which, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if which == "big":
     p = synthetic_problem(kind="realistic", seed=1,

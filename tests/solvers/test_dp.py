@@ -9,7 +9,7 @@ from binas_opt.solvers._pareto_dp import build_front, minkowski, pareto_indices,
 from random_table_problems import brute_front, random_problem
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_problem, synthetic_tables
+from binas_opt.testing.synthetic import synthetic_problem, synthetic_tables
 
 SEEDS = range(120)
 

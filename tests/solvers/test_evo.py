@@ -5,7 +5,7 @@ import pytest
 from binas_opt.solvers.evo import EvoOptions
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.testing.synthetic import random_problem, synthetic_problem
 
 
 def test_defaults_are_the_papers():

@@ -5,7 +5,7 @@ import pytest
 from binas_opt.solvers.fw import PRESETS, FWOptions, RelaxedProblem, _balanced, _one_hot
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.testing.synthetic import random_problem, synthetic_problem
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ def test_compact_lp_bound_bounds_the_milp():
     from binas_opt.solvers._compact import build_model
 
     import binas_opt as bo
-    from binas_opt.synthetic import synthetic_problem
+    from binas_opt.testing.synthetic import synthetic_problem
 
     p = synthetic_problem(kind="realistic")
     bound, x = compact_lp_bound(build_model(p))

@@ -3,7 +3,7 @@
 import pytest
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.testing.synthetic import random_problem, synthetic_problem
 
 CASES = [
     (seed, obj, n_cons, ties, mode)

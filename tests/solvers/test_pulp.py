@@ -7,7 +7,7 @@ from binas_opt.solvers.pulp import available_solvers, resolve_solver
 from random_table_problems import random_problem
 
 import binas_opt as bo
-from binas_opt.synthetic import synthetic_problem
+from binas_opt.testing.synthetic import synthetic_problem
 
 SOLVERS = [s for s in ("HiGHS", "CBC") if any(
     a.lower() in {"highs": ("highs", "highs_cmd"), "cbc": ("pulp_cbc_cmd", "coin_cmd")}[s.lower()]

@@ -4,7 +4,7 @@ import pytest
 from binas_opt.solvers import relax as relax_mod
 
 import binas_opt as bo
-from binas_opt.synthetic import random_problem, synthetic_problem
+from binas_opt.testing.synthetic import random_problem, synthetic_problem
 
 
 def test_bound_and_rounding_on_the_paper_space():

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from binas_opt.architecture import Architecture
+from binas_opt.model.architecture import Architecture
 
 __all__ = ["Status", "Termination", "Result", "SolverOutput"]
 

@@ -40,10 +40,10 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.stats
 
-from binas_opt.fitting import as_arrays, design_matrix, fit_table
-from binas_opt.quadratic import QuadraticForm
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.estimation.fitting import as_arrays, design_matrix, fit_table
+from binas_opt.model.quadratic import QuadraticForm
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = [
     "fit_additive", "fit_bilinear", "fit_quadratic", "fit_predictor", "evaluate_predictor",
@@ -198,7 +198,7 @@ def fit_additive(space: SearchSpace, architectures, accuracies, ridge: float | s
         Penalty on depth and op entries; ``"auto"`` picks it by leave-one-out cross-validation.
     name, unit : str
     gauge : {"mean", "min"}
-        Representation of the table (see :mod:`binas_opt.fitting`); ``"mean"`` makes every
+        Representation of the table (see :mod:`binas_opt.estimation.fitting`); ``"mean"`` makes every
         op's value its contribution relative to the block's average.
 
     Returns

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.blackbox import BlackBox
-from binas_opt.quadratic import QuadraticForm
-from binas_opt.space import SearchSpace
-from binas_opt.table import Constraint, Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.blackbox import BlackBox
+from binas_opt.model.quadratic import QuadraticForm
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Constraint, Table
 
 __all__ = ["Problem", "ObjectiveKind", "FEASIBILITY_RTOL"]
 

@@ -29,7 +29,7 @@ def plot_contributions(table, reference: str = "uniform", ref_cost=None, title: 
     ----------
     table : Table or Explanation
         A Table: every op of every block relative to the reference (see
-        :func:`binas_opt.explanation.table_contributions`).  An Explanation: the contributions of
+        :func:`binas_opt.analysis.explanation.table_contributions`).  An Explanation: the contributions of
         its architecture's decisions (objective).
     reference : {"uniform", "cheapest"}
     ref_cost : Table, optional
@@ -41,7 +41,7 @@ def plot_contributions(table, reference: str = "uniform", ref_cost=None, title: 
         Left: rows are (stage, block), columns ops; right: depth contributions per stage (one
         bar per allowed depth), so e.g. "depth pays off more in deeper stages" can be read off.
     """
-    from binas_opt.explanation import Explanation, table_contributions
+    from binas_opt.analysis.explanation import Explanation, table_contributions
 
     if isinstance(table, Explanation):
         return _plot_explanation(table, title)

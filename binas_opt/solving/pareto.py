@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
-from binas_opt.result import Result, SolverOutput, Termination
-from binas_opt.solving import finish_result, result_context
-from binas_opt.table import Sense
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.model.table import Sense
+from binas_opt.solving.dispatch import finish_result, result_context
+from binas_opt.solving.result import Result, SolverOutput, Termination
 
 __all__ = ["ParetoFront", "pareto_front", "METHODS"]
 
@@ -361,8 +361,8 @@ def _session(problem: Problem, seed: int, verbose: bool):
 def _milp_results(problem, resource, budgets, time_limit, seed, verbose, t0, extra) -> list[Result]:
     """One MILP solve per budget on one HiGHS model: ascending budgets, each warm started from
     the previous solution (feasible for the next, larger budget)."""
-    from binas_opt.backend import SolveContext
     from binas_opt.solvers.milp import solve_session
+    from binas_opt.solving.backend import SolveContext
 
     session, opts = _session(problem, seed, verbose)
     ctx_info = result_context(problem, "milp", {"sweep": True}, seed, time_limit)
@@ -399,9 +399,9 @@ def _milp_results(problem, resource, budgets, time_limit, seed, verbose, t0, ext
 def _milp_front(problem, resource, deadline, seed, verbose, max_solves, t0) -> ParetoFront:
     """The exact front by the epsilon-constraint method: solve, then lower the budget just below
     the resource of the solution found, until infeasible."""
-    from binas_opt.backend import SolveContext
     from binas_opt.solvers._pareto_dp import pareto_indices
     from binas_opt.solvers.milp import solve_session
+    from binas_opt.solving.backend import SolveContext
 
     session, opts = _session(problem, seed, verbose)
     con = problem.constraint(resource)

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from binas_opt.architecture import Architecture
-from binas_opt.space import SearchSpace
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
 
 __all__ = ["QuadraticForm"]
 

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from binas_opt.architecture import Architecture
-from binas_opt.space import SearchSpace
-from binas_opt.units import Budget, UnitError, convert
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.units import Budget, UnitError, convert
 
 __all__ = ["Table", "Constraint", "Sense"]
 
@@ -306,7 +306,7 @@ class Table:
 
     def to_quadratic(self):
         """The same function as a :class:`~binas_opt.QuadraticForm` over ``x = (alpha, beta)``."""
-        from binas_opt.quadratic import QuadraticForm
+        from binas_opt.model.quadratic import QuadraticForm
 
         c, pa, pb, q = self.to_bilinear()
         n_a = self.space.n_alpha

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from itertools import product
 from typing import TYPE_CHECKING
 
-from binas_opt.architecture import Architecture
+from binas_opt.model.architecture import Architecture
 
 if TYPE_CHECKING:
-    from binas_opt.space import SearchSpace
+    from binas_opt.model.space import SearchSpace
 
 __all__ = ["MBConvOp", "BlockDef", "mbconv_labels", "arch_to_string", "arch_from_string"]
 

@@ -43,9 +43,9 @@ from pathlib import Path
 
 import numpy as np
 
-from binas_opt.mbconv import MBConvOp
-from binas_opt.space import SearchSpace, Stage
-from binas_opt.table import Table
+from binas_opt.mbconv.arch_def import MBConvOp
+from binas_opt.model.space import SearchSpace, Stage
+from binas_opt.model.table import Table
 
 __all__ = ["LutImport", "LutEntry", "read_ofa_yaml", "read_fbnet_json", "fbnet_space",
            "FBNET_OPS", "FBNET_STAGES"]
@@ -402,7 +402,7 @@ def read_ofa_yaml(
 
     Examples
     --------
-    >>> from binas_opt.lut import read_ofa_yaml
+    >>> from binas_opt.io.lut import read_ofa_yaml
     >>> lut = read_ofa_yaml("/work/shared/data/lut_fixtures/ofa_yaml/224_lookup_table.yaml")
     ... # doctest: +SKIP
     >>> lut.space.n_stages, lut.table.unit  # doctest: +SKIP

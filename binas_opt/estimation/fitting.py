@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from binas_opt.architecture import Architecture
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = ["fit_table", "TableFit", "design_matrix", "as_arrays"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from binas_opt.space import SearchSpace
+    from binas_opt.model.space import SearchSpace
 
 __all__ = ["Architecture"]
 
@@ -73,13 +73,13 @@ class Architecture:
 
     def to_string(self, space: SearchSpace) -> str:
         """The architecture as a timm / BINAS ``arch_def`` string (MobileNetV3-style spaces)."""
-        from binas_opt.mbconv import arch_to_string
+        from binas_opt.mbconv.arch_def import arch_to_string
 
         return arch_to_string(space, self)
 
     @classmethod
     def from_string(cls, s: str, space: SearchSpace) -> Architecture:
         """Parse a timm / BINAS ``arch_def`` string into an architecture of ``space``."""
-        from binas_opt.mbconv import arch_from_string
+        from binas_opt.mbconv.arch_def import arch_from_string
 
         return arch_from_string(space, s)

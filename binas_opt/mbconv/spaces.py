@@ -2,7 +2,7 @@
 
 The paper's space (:meth:`~binas_opt.SearchSpace.mobilenet_v3`) is sized for ImageNet.  The
 factories here keep its vocabulary -- stages of inverted-residual blocks, an op per block
-(kernel x expansion x squeeze-excite, :func:`~binas_opt.mbconv.mbconv_labels` order) and a depth
+(kernel x expansion x squeeze-excite, :func:`~binas_opt.mbconv.arch_def.mbconv_labels` order) and a depth
 per stage -- but are small enough to train a supernet, measure accuracy contributions and solve
 on two CPU cores in minutes.  Core module: no torch.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from binas_opt.mbconv import mbconv_labels
-from binas_opt.space import FixedPart, SearchSpace, Stage
+from binas_opt.mbconv.arch_def import mbconv_labels
+from binas_opt.model.space import FixedPart, SearchSpace, Stage
 
 __all__ = ["small_mbconv_space", "fashion_mnist_space"]
 

@@ -27,9 +27,9 @@ from enum import StrEnum
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.space import SearchSpace, Stage
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.space import SearchSpace, Stage
+from binas_opt.model.table import Table
 
 __all__ = [
     "Feature", "FeatureEffect", "StageEffect", "ContributionSummary", "OpFeatures",
@@ -80,11 +80,11 @@ _SE_RE = re.compile(r"(?:^|_)se(\d*\.?\d+)(?:_|$)")
 def op_features(label: str) -> OpFeatures:
     """Kernel, expansion and squeeze-excite of an op label.
 
-    MBConv labels (:class:`binas_opt.mbconv.MBConvOp`, e.g. ``"k5_e3_se0.25"``) parse fully;
+    MBConv labels (:class:`binas_opt.mbconv.arch_def.MBConvOp`, e.g. ``"k5_e3_se0.25"``) parse fully;
     other labels give the tokens they contain (``"k3_e1_g2"``: kernel 3, expansion 1) and
     ``None`` for the rest (``"skip"``: nothing).
     """
-    from binas_opt.mbconv import MBConvOp
+    from binas_opt.mbconv.arch_def import MBConvOp
 
     try:
         op = MBConvOp.from_label(label)
@@ -467,8 +467,8 @@ def restriction_loss(
     -------
     RestrictionReport
     """
-    from binas_opt.problem import Problem
-    from binas_opt.solving import solve
+    from binas_opt.model.problem import Problem
+    from binas_opt.solving.dispatch import solve
 
     sense = _check_sense(sense)
     res = [resources] if isinstance(resources, Table) else list(resources)

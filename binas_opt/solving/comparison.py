@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from binas_opt.problem import Problem
-from binas_opt.result import Result, Status
-from binas_opt.solving import solve
+from binas_opt.model.problem import Problem
+from binas_opt.solving.dispatch import solve
+from binas_opt.solving.result import Result, Status
 
 __all__ = ["CompareRow", "CompareTable", "compare", "format_rows"]
 

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import Problem
-from binas_opt.quadratic import QuadraticForm
-from binas_opt.result import Result
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import Problem
+from binas_opt.model.quadratic import QuadraticForm
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
+from binas_opt.solving.result import Result
 
 __all__ = ["to_json_dict", "from_json_dict", "save", "load", "atomic_write", "atomic_write_text",
            "FORMAT_VERSION"]

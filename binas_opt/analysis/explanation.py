@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = ["Explanation", "TableContributions", "explain", "table_contributions",
            "marginal_value", "REFERENCES"]
@@ -205,7 +205,7 @@ def explain(problem: Problem, architecture, reference: str = "uniform",
     Explanation
         For every table, ``reference + sum of contributions == value`` exactly (up to rounding).
     """
-    from binas_opt.result import Result
+    from binas_opt.solving.result import Result
 
     if isinstance(architecture, Result):
         if architecture.architecture is None:

@@ -12,11 +12,11 @@ import time
 from importlib import metadata
 from typing import Any
 
-from binas_opt.architecture import Architecture
-from binas_opt.backend import SolveContext, make_options
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.registry import get_backend, list_backends
-from binas_opt.result import Result, SolverOutput, Status, Termination
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.solving.backend import SolveContext, make_options
+from binas_opt.solving.registry import get_backend, list_backends
+from binas_opt.solving.result import Result, SolverOutput, Status, Termination
 
 __all__ = ["solve", "backends_accepting", "result_context", "finish_result"]
 

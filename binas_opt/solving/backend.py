@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from binas_opt.architecture import Architecture
-from binas_opt.problem import ObjectiveKind, Problem
-from binas_opt.result import SolverOutput
+from binas_opt.model.architecture import Architecture
+from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.solving.result import SolverOutput
 
 __all__ = ["Solver", "SolveContext", "NoOptions", "make_options"]
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binas_opt.mbconv import BlockDef, MBConvOp
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.mbconv.arch_def import BlockDef, MBConvOp
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = [
     "params_table", "macs_table", "make_divisible", "mid_channels", "se_channels",

@@ -6,7 +6,7 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 
-from binas_opt.backend import Solver
+from binas_opt.solving.backend import Solver
 
 __all__ = ["BackendSpec", "register_backend", "list_backends", "get_backend", "backend_info"]
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binas_opt.mbconv import MBConvOp
-from binas_opt.problem import Problem
-from binas_opt.space import SearchSpace
-from binas_opt.table import Table
+from binas_opt.mbconv.arch_def import MBConvOp
+from binas_opt.model.problem import Problem
+from binas_opt.model.space import SearchSpace
+from binas_opt.model.table import Table
 
 __all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "random_problem", "TABLE_KINDS"]
 
@@ -121,8 +121,8 @@ def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
         their maximum (feasible, with no slack); ``infeasible`` puts every budget just below its
         minimum; ``loose`` at the maximum.
     """
-    from binas_opt.quadratic import QuadraticForm
-    from binas_opt.space import Stage
+    from binas_opt.model.quadratic import QuadraticForm
+    from binas_opt.model.space import Stage
 
     rng = np.random.default_rng(seed)
     stages = []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from binas_opt.architecture import Architecture
+from binas_opt.model.architecture import Architecture
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -522,7 +522,7 @@ class SearchSpace:
         Op index ``4 * i_expansion + 2 * i_kernel + i_se`` for expansion (3, 4, 6), kernel
         (3, 5) and squeeze-excite (off, 0.25), as in the authors' code.
         """
-        from binas_opt.mbconv import mbconv_labels
+        from binas_opt.mbconv.arch_def import mbconv_labels
 
         labels = mbconv_labels(expansions=(3, 4, 6), kernels=(3, 5), se=(False, True))
         spec = [(24, 2, "relu"), (40, 2, "relu"), (80, 2, "hswish"), (112, 1, "hswish"),

@@ -1,0 +1,1 @@
+"""Estimators from data: additive tables fitted by least squares and regression predictors."""

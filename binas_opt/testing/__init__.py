@@ -1,0 +1,1 @@
+"""Helpers for testing: synthetic problems and the backend conformance suite."""
