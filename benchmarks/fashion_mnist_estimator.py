@@ -29,14 +29,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from binas_opt.models.contributions import (
-    ContributionResult,
-    SampledAccuracies,
-    measure_contributions,
-    sample_accuracies,
-)
+from binas_opt.models.contribution_result import ContributionResult
+from binas_opt.models.contributions import measure_contributions
 from binas_opt.models.data import fashion_mnist_loaders
 from binas_opt.models.pipeline import PipelineConfig, run_pipeline
+from binas_opt.models.sampled_accuracies import SampledAccuracies, sample_accuracies
 from binas_opt.models.supernet import Supernet
 
 from binas_opt.estimation.predictors import evaluate_predictor, fit_predictor

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 import torch
-from binas_opt.models.latency import measure_latency, validate_latency
+from binas_opt.models import measure_latency, validate_latency
 
 import binas_opt as bo
 

@@ -46,7 +46,8 @@ import numpy as np  # noqa: E402
 import scipy.stats  # noqa: E402
 
 import binas_opt as bo  # noqa: E402
-from binas_opt.analysis.interpret import aggregate_contributions, restriction_loss  # noqa: E402
+from binas_opt.analysis.aggregation import aggregate_contributions  # noqa: E402
+from binas_opt.analysis.restriction import restriction_loss  # noqa: E402
 from binas_opt.datasets import nas_bench_macro  # noqa: E402
 from binas_opt.datasets.macro import true_accuracies  # noqa: E402
 from binas_opt.estimation.predictors import fit_additive, fit_bilinear, fit_quadratic  # noqa: E402
@@ -104,9 +105,9 @@ def _tau(pred: np.ndarray, truth: np.ndarray) -> float:
 def conditioned_table(bench: Bench, m: int, rng: np.random.Generator):
     """BINAS-style estimator from benchmark queries; returns (Table, rows queried)."""
     sp = bench.space
-    idx = sp.index
-    n_ops = np.concatenate([np.asarray(st.num_ops) for st in sp.stages])
-    n_blocks = n_ops.size
+    idx = sp.encoding
+    n_ops = idx.block_num_ops
+    n_blocks = idx.n_blocks
 
     def draw(k: int):
         d = np.stack([rng.choice(st.depths, k) for st in sp.stages], axis=1)
@@ -120,7 +121,7 @@ def conditioned_table(bench: Bench, m: int, rng: np.random.Generator):
         d, ops = draw(m)
         allowed = [x for x in sp.stages[s].depths if x > b]
         d[:, s] = rng.choice(allowed, m)
-        ops[:, int(np.flatnonzero(sp.block_stage == s)[0]) + b] = o
+        ops[:, idx.stage_block_ptr[s] + b] = o
         r = bench.rows(d, ops)
         queried.append(r)
         mean_a[i] = bench.acc[r].mean()
@@ -133,8 +134,7 @@ def conditioned_table(bench: Bench, m: int, rng: np.random.Generator):
         queried.append(r)
         beta_rows.append(r)
         mean_b[j] = bench.acc[r].mean()
-    starts = sp._block_offsets
-    a = mean_a - np.repeat(np.add.reduceat(mean_a, starts) / n_ops, n_ops)
+    a = mean_a - (np.add.reduceat(mean_a, idx.alpha_ptr[:-1]) / n_ops)[idx.block_of_alpha]
     cnt = np.bincount(idx.beta_stage)
     g = mean_b - (np.bincount(idx.beta_stage, weights=mean_b) / cnt)[idx.beta_stage]
     const = float(bench.acc[np.concatenate(beta_rows)].mean())
@@ -204,7 +204,7 @@ def solve_choice(pred, bench: Bench, budget: float, backend: str | None = None):
     if r.status != "optimal":
         raise RuntimeError(f"{backend}: {r.status} ({r.message})")
     a = r.architecture
-    return int(bench.rows(np.array([a.depths]), np.array([np.concatenate(a.ops)]))[0]), r.objective
+    return int(bench.rows(*bench.space.encoding.to_arrays([a]))[0]), r.objective
 
 
 def study_regret(bench: Bench, ns, budgets, seeds, kinds):

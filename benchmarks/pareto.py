@@ -65,7 +65,7 @@ def main(argv=None) -> None:
         for b in qs:
             front.query(b)
         t_query = (time.perf_counter() - t0) / qs.size
-        t_res, _ = timed(lambda f=front, b=budgets[:20]: f._results(b), 1)
+        t_res, _ = timed(lambda f=front, b=budgets[:20]: f.results(b), 1)
         mode = front.stats.get("mode", front.method)
         print(f"{kind:<13} {t_front * 1e3:>8.1f}ms {len(front):>7} {mode:<10} "
               f"{front.epsilon:>8.3g} {t_query * 1e6:>7.2f}us {t_res / 20 * 1e3:>7.2f}ms")
@@ -79,31 +79,31 @@ def main(argv=None) -> None:
         limit = args.correlated_milp_limit if correlated else None
         rng = np.random.default_rng(1)
         timed_budgets = rng.choice(budgets, size=min(sample, budgets.size), replace=False)
-        per, statuses = [], []
+        per, terminations = [], []
         for b in timed_budgets:
             t = time.perf_counter()
             r = bo.solve(problem.with_budgets({"latency": float(b)}), backend="milp",
                          time_limit=limit)
             per.append(time.perf_counter() - t)
-            statuses.append(r.status.value)
+            terminations.append(r.termination.value)
         mean_milp = statistics.fmean(per)
         for n in (20, 100):
             bs = budgets[:: 100 // n][:n]
             if correlated:
                 # exact per-budget answers would need the MILP (the exact front is too large);
                 # the epsilon front answers within its stated epsilon
-                t_via, res = timed(lambda b=bs, f=front: f._results(b), 1)
+                t_via, res = timed(lambda b=bs, f=front: f.results(b), 1)
                 t_via += front.build_time
                 note = f"front is epsilon={front.epsilon:.3g} (status feasible)"
             else:
-                t_via, res = timed(lambda b=bs, p=problem: bo.pareto_front(p, budgets=b), 1)
+                t_via, res = timed(lambda b=bs, p=problem: bo.solve_budgets(p, "latency", b), 1)
                 note = "exact (status optimal)"
             t_milp = mean_milp * n
             scaled = "" if len(per) >= n else f" (x{n / len(per):.0f} of {len(per)} timed)"
             extra = ""
             if limit is not None:
-                hit = sum(s == "time_limit" for s in statuses)
-                extra = f"; milp limit {limit:g}s, {hit}/{len(statuses)} hit it"
+                hit = sum(s == "time_limit" for s in terminations)
+                extra = f"; milp limit {limit:g}s, {hit}/{len(terminations)} hit it"
             print(f"{kind:<13} {n:>4} {t_via * 1e3:>9.1f}ms {t_milp:>10.2f}s{scaled:<12} "
                   f"{t_milp / t_via:>7.0f}x  {note}{extra}")
 

@@ -8,7 +8,7 @@ of the strongly correlated tables; ``--budgets 5`` or ``--kinds realistic`` is q
    each from 5% to 95% of the latency range.  For every available backend (``fw`` twice: our
    default and ``preset="paper"``): budgets solved exactly, mean / median / max gap to the exact
    optimum (accuracy points), median time per solve, time for the whole sweep, and how many
-   solves stopped at the time limit (``clock``, status ``time_limit``).
+   solves stopped at the time limit (``clock``, termination ``time_limit``).
 2. The time per Frank-Wolfe step (gradient, linear oracle, step, update) inside real runs with
    our closed-form oracle against the same runs with an interior-point LP per step (cvxopt if
    installed, else scipy's ``highs-ipm``).
@@ -32,7 +32,7 @@ import binas_opt as bo
 from binas_opt.mbconv.arch_def import mbconv_labels
 from binas_opt.solving.backend import SolveContext
 from binas_opt.solving.registry import get_backend
-from binas_opt.testing.synthetic import TABLE_KINDS, synthetic_problem, synthetic_tables
+from binas_opt.testing.synthetic import TableKind, synthetic_problem, synthetic_tables
 
 RUNS = [("milp", {}), ("pulp", {}), ("dp", {}), ("fw", {}), ("fw", {"preset": "paper"}),
         ("relax", {}), ("evo", {}), ("brute", {})]
@@ -54,7 +54,7 @@ def _refusal(name, problem):
     return None
 
 
-def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
+def sweep(n_budgets: int, time_limit: float, kinds=tuple(TableKind)) -> dict:
     space = bo.SearchSpace.mobilenet_v3()
     available = set(bo.list_backends())
     medians = {}
@@ -95,7 +95,7 @@ def sweep(n_budgets: int, time_limit: float, kinds=TABLE_KINDS) -> dict:
                 t0 = time.perf_counter()
                 r = bo.solve(p, name, time_limit=time_limit, **opts)
                 times.append(time.perf_counter() - t0)
-                clock += r.status is bo.Status.TIME_LIMIT
+                clock += r.termination is bo.Termination.TIME_LIMIT
                 if r.architecture is None:
                     gaps.append(np.nan)
                     continue
@@ -225,7 +225,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budgets", type=int, default=20)
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--kinds", default=",".join(TABLE_KINDS),
+    ap.add_argument("--kinds", default=",".join(TableKind),
                     help="table kinds of the sweep, comma-separated")
     ap.add_argument("--sections", default="sweep,step,scaled",
                     help="which parts to run, comma-separated: sweep, step, scaled")

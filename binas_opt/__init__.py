@@ -12,6 +12,7 @@ from binas_opt.model import (
     Constraint,
     FixedPart,
     ObjectiveKind,
+    ObjectiveSense,
     Problem,
     QuadraticForm,
     SearchSpace,
@@ -20,8 +21,8 @@ from binas_opt.model import (
     Table,
     UnitError,
 )
-from binas_opt.model.problem import FEASIBILITY_RTOL
 from binas_opt.solving import (
+    Capability,
     NoOptions,
     Result,
     SolveContext,
@@ -31,10 +32,12 @@ from binas_opt.solving import (
     Termination,
     backend_info,
     backends_accepting,
+    backends_with,
     get_backend,
     list_backends,
     register_backend,
     solve,
+    unregister_backend,
 )
 
 __version__ = "0.1.0"
@@ -42,13 +45,15 @@ __version__ = "0.1.0"
 # Names defined in modules that import more (matplotlib, yaml) or are large: loaded on first use.
 _LAZY = {
     "pareto_front": "binas_opt.solving.pareto", "ParetoFront": "binas_opt.solving.pareto",
+    "solve_budgets": "binas_opt.solving.pareto",
     "compare": "binas_opt.solving.comparison", "CompareRow": "binas_opt.solving.comparison",
     "explain": "binas_opt.analysis.explanation", "Explanation": "binas_opt.analysis.explanation",
     "plot_contributions": "binas_opt.analysis.plotting", "plot_pareto": "binas_opt.analysis.plotting",
     "plot_compare": "binas_opt.analysis.plotting",
     "params_table": "binas_opt.mbconv.counts", "macs_table": "binas_opt.mbconv.counts",
     "fit_table": "binas_opt.estimation.fitting", "TableFit": "binas_opt.estimation.fitting",
-    "read_ofa_yaml": "binas_opt.io.lut", "read_fbnet_json": "binas_opt.io.lut",
+    "read_ofa_yaml": "binas_opt.io.ofa", "read_ofa_yaml_by_resolution": "binas_opt.io.ofa",
+    "read_fbnet_json": "binas_opt.io.fbnet",
 }
 
 
@@ -66,9 +71,11 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
-    "Architecture", "BlackBox", "Budget", "Constraint", "FEASIBILITY_RTOL", "FixedPart",
-    "NoOptions", "ObjectiveKind", "Problem", "QuadraticForm", "Result", "SearchSpace", "Sense",
+    "Architecture", "BlackBox", "Budget", "Capability", "Constraint",
+    "FixedPart",
+    "NoOptions", "ObjectiveKind", "ObjectiveSense", "Problem", "QuadraticForm", "Result",
+    "SearchSpace", "Sense",
     "SolveContext", "Solver", "SolverOutput", "Stage", "Status", "Table", "Termination",
-    "UnitError", "backend_info", "backends_accepting", "get_backend", "list_backends", "load",
-    "register_backend", "save", "solve", *_LAZY,
+    "UnitError", "backend_info", "backends_accepting", "backends_with", "get_backend",
+    "list_backends", "load", "register_backend", "save", "solve", "unregister_backend", *_LAZY,
 ]

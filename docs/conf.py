@@ -39,6 +39,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # serves a bundled MathJax 3: maths renders with no network
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -75,7 +76,8 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 intersphinx_disabled_reftypes = ["*"]
 
 # -- math ------------------------------------------------------------------------------------------
-# MathJax is loaded by the reader's browser (from its CDN); the build itself needs no network.
+# MathJax 3 is copied into _static by sphinx-mathjax-offline and loaded from there: the pages
+# render their maths without network access (checked by docs/check_rendered.py).
 mathjax3_config = {"tex": {"macros": {"R": r"\mathbb{R}"}}}
 
 # -- sphinx-gallery --------------------------------------------------------------------------------
@@ -113,12 +115,19 @@ html_static_path: list[str] = []
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    "header_links_before_dropdown": 6,
+    # the top bar holds the three sections of index.rst's toctree (User guide, Examples, API
+    # reference): one row at 1400 px; a section's pages are in its left sidebar
+    "header_links_before_dropdown": 4,
+    "navbar_align": "left",
+    "navbar_end": ["theme-switcher"],
+    "show_nav_level": 1,
+    "navigation_depth": 2,
     "icon_links": [],
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "auto_examples/index": []}
+# every page of a section shows the section's pages ("Section Navigation") on the left
+html_sidebars = {"**": ["sidebar-nav-bs"], "index": []}
 html_show_sourcelink = False
 html_context = {"default_mode": "light"}

@@ -14,18 +14,10 @@ from .blocks import (
 )
 from .child import ChildNet, build_child, build_from_string
 from .counting import count_macs, count_params
-from .latency import (
-    LatencyEntry,
-    LatencyMeasurement,
-    LatencyValidation,
-    MeasurementConditions,
-    load_latency,
-    measure_latency,
-    measure_latency_table,
-    tune_malloc,
-    validate_latency,
-)
+from .latency import LatencyMeasurement, load_latency, measure_latency, measure_latency_table
+from .latency_validation import LatencyValidation, validate_latency
 from .supernet import ElasticInvertedResidual, Supernet, recalibrate_bn
+from .timing import LatencyEntry, MeasurementConditions, tune_malloc
 
 __all__ = [
     "ChildNet", "ConvBnAct", "DepthwiseSeparable", "ElasticInvertedResidual", "Head",

@@ -13,7 +13,7 @@ N processes on one machine (gloo on CPU, nccl when CUDA is present; results are 
 Several machines: the usual ``torchrun --nnodes=... --rdzv-endpoint=...`` arguments.  Rank 0
 writes ``--out`` (and the ``--cache``); every rank must be able to read ``--supernet`` and the
 data.  ``--mode samples`` measures the one-shot accuracies of ``--n-archs`` random
-sub-networks instead (:func:`~binas_opt.models.contributions.sample_accuracies`).
+sub-networks instead (:func:`~binas_opt.models.sampled_accuracies.sample_accuracies`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,16 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .decisions import Reference
+    from .subnet_evaluation import BNMode
+
     p = argparse.ArgumentParser(prog="python -m binas_opt.models.run_contributions",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--space", default="fashion_mnist",
+                   type=lambda s: s.strip().lower().replace("-", "_"),  # fashion-mnist-tiny too
                    choices=["fashion_mnist", "fashion_mnist_tiny"],
-                   help="the search space (binas_opt.mbconv.spaces.fashion_mnist_space)")
+                   help="the search space (binas_opt.mbconv.spaces.fashion_mnist_space); "
+                        "fashion-mnist-tiny and fashion_mnist_tiny are the same")
     p.add_argument("--supernet", default=None,
                    help="supernet weights: a train_supernet checkpoint (.pt) or a state dict; "
                         "default: random weights from --init-seed")
@@ -47,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-archs", type=int, default=100, help="--mode samples: sub-networks")
     p.add_argument("--eval-batches", type=int, default=1)
     p.add_argument("--calib-batches", type=int, default=2)
-    p.add_argument("--reference", default="uniform", choices=["uniform", "smallest"])
-    p.add_argument("--bn", default="recalibrate", choices=["recalibrate", "batch", "none"])
+    p.add_argument("--reference", default="uniform", choices=[m.value for m in Reference])
+    p.add_argument("--bn", default="recalibrate", choices=[m.value for m in BNMode])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", default=None, help="resumable JSON cache of raw counts")
     p.add_argument("--out", required=True, help="output JSON (written by rank 0)")
@@ -72,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from binas_opt.mbconv.spaces import fashion_mnist_space
 
-    from .contributions import dist_info, measure_contributions, sample_accuracies
+    from .contributions import measure_contributions
+    from .distributed import dist_info
+    from .sampled_accuracies import sample_accuracies
     from .supernet import Supernet
 
     if args.threads:

@@ -32,6 +32,7 @@ from torch import nn
 
 from binas_opt.mbconv.arch_def import MBConvOp
 from binas_opt.model.architecture import Architecture
+from binas_opt.model.choices import Choice
 from binas_opt.model.space import SearchSpace
 
 from .blocks import (
@@ -44,11 +45,16 @@ from .blocks import (
     se_channels,
 )
 
-__all__ = ["Supernet", "ElasticInvertedResidual", "recalibrate_bn", "SAMPLING_MODES"]
+__all__ = ["Supernet", "ElasticInvertedResidual", "recalibrate_bn", "Sampling"]
 
 logger = logging.getLogger("binas_opt")
 
-SAMPLING_MODES = ("batch", "sample")
+
+class Sampling(Choice):
+    """How a supernet without a fixed architecture draws its random paths."""
+
+    BATCH = "batch"    # one uniform path for the whole batch
+    SAMPLE = "sample"  # one uniform path per sample (the batch is split by op per block)
 
 
 def _act(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -253,7 +259,7 @@ class Supernet(nn.Module):
         self.suffix = nn.ModuleList(suffix)
         self.head = Head(c, fx.head_features, self.num_classes, self.dropout)
         self._arch: Architecture | None = None
-        self._mode = "batch"
+        self._mode = Sampling.BATCH
         self._rng = np.random.default_rng(0)
         self.last_arch: Architecture | None = None
         self.last_sample: tuple[np.ndarray, np.ndarray] | None = None
@@ -265,7 +271,8 @@ class Supernet(nn.Module):
         return self._arch
 
     @property
-    def sampling(self) -> str:
+    def sampling(self) -> Sampling:
+        """How paths are drawn when no architecture is fixed."""
         return self._mode
 
     def set_arch(self, arch: Architecture | None) -> None:
@@ -274,14 +281,13 @@ class Supernet(nn.Module):
             self.space.validate(arch, "Supernet.set_arch: arch")
         self._arch = arch
 
-    def set_sampling(self, mode: str, generator: np.random.Generator | int | None = None) -> None:
+    def set_sampling(self, mode: str | Sampling,
+                     generator: np.random.Generator | int | None = None) -> None:
         """Sample one path per forward (``"batch"``) or one per sample (``"sample"``).
 
         ``generator`` (a numpy Generator or a seed) replaces the sampling generator.
         """
-        if mode not in SAMPLING_MODES:
-            raise ValueError(f"set_sampling: mode must be one of {SAMPLING_MODES}, got {mode!r}")
-        self._mode = mode
+        self._mode = Sampling.parse(mode, "set_sampling: mode")
         if generator is not None:
             self._rng = np.random.default_rng(generator)
 
@@ -330,13 +336,7 @@ class Supernet(nn.Module):
         return self._fixed_post(x)
 
     def _sample_arrays(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = self._rng
-        depths = np.stack(
-            [np.asarray(st.depths)[rng.integers(len(st.depths), size=n)]
-             for st in self.space.stages], axis=1)
-        ops = np.stack(
-            [rng.integers(k, size=n) for st in self.space.stages for k in st.num_ops], axis=1)
-        return depths, ops
+        return self.space.encoding.sample(self._rng, n, inactive="random")
 
     def forward_per_sample(self, x: torch.Tensor, depths: np.ndarray,
                            ops: np.ndarray) -> torch.Tensor:
@@ -373,7 +373,7 @@ class Supernet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._arch is not None:
             return self.forward_arch(x, self._arch)
-        if self._mode == "batch":
+        if self._mode is Sampling.BATCH:
             arch = self.sample_arch(self._rng)
             self.last_arch = arch
             return self.forward_arch(x, arch)
@@ -405,7 +405,7 @@ class Supernet(nn.Module):
         return child
 
     def extra_repr(self) -> str:
-        return f"space={self.space.name!r}, sampling={self._mode!r}"
+        return f"space={self.space.name!r}, sampling={self._mode.value!r}"
 
 
 def _batches(loader: Iterable, n_batches: int):

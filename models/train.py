@@ -29,7 +29,6 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +39,15 @@ from torch import nn
 
 from binas_opt.io import atomic_write, atomic_write_text
 
-__all__ = ["Sampling", "TrainSettings", "TrainResult", "train_supernet", "finetune",
+from ._progress import progress_bar
+from .supernet import Sampling
+
+__all__ = ["TrainSettings", "TrainResult", "train_supernet", "finetune",
            "evaluate_accuracy", "model_device", "epoch_seed", "atomic_torch_save"]
 
 logger = logging.getLogger("binas_opt")
 
 _CKPT_FORMAT = "binas-opt-supernet-checkpoint"
-
-
-class Sampling(StrEnum):
-    """How the multipath phase draws its random paths."""
-
-    BATCH = "batch"    # one uniform path for the whole batch
-    SAMPLE = "sample"  # one uniform path per sample (the supernet's "sample" mode)
 
 
 @dataclass(frozen=True)
@@ -73,6 +68,9 @@ class TrainSettings:
     grad_clip: float | None = 5.0
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sampling", Sampling.parse(self.sampling, "sampling"))
+
     def validate(self) -> TrainSettings:
         if self.heaviest_epochs < 0 or self.epochs < 0:
             raise ValueError(
@@ -89,12 +87,11 @@ class TrainSettings:
             raise ValueError(f"n_paths must be >= 1, got {self.n_paths}")
         if self.max_steps_per_epoch is not None and self.max_steps_per_epoch < 1:
             raise ValueError(f"max_steps_per_epoch must be >= 1, got {self.max_steps_per_epoch}")
-        Sampling(self.sampling)
         return self
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["sampling"] = Sampling(self.sampling).value
+        d["sampling"] = self.sampling.value
         return d
 
 
@@ -162,12 +159,6 @@ def _steps_per_epoch(loader, max_steps: int | None) -> int:
     return n if max_steps is None else min(n, max_steps)
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
-
-
 def _write_checkpoint(path: Path, supernet, optimizer, epoch: int, settings: TrainSettings,
                       history: list[dict[str, float]]) -> None:
     state = {
@@ -222,7 +213,7 @@ def train_supernet(
     weight_decay: float = 4e-5,
     distill: float = 1.0,
     temperature: float = 1.0,
-    sampling: str = "batch",
+    sampling: str | Sampling = Sampling.BATCH,
     n_paths: int = 1,
     max_steps_per_epoch: int | None = None,
     grad_clip: float | None = 5.0,
@@ -272,13 +263,10 @@ def train_supernet(
     -------
     TrainResult
     """
-    if sampling not in [m.value for m in Sampling]:
-        raise ValueError(f"sampling must be one of {[m.value for m in Sampling]}, got "
-                         f"{sampling!r}")
     settings = TrainSettings(
         heaviest_epochs=heaviest_epochs, epochs=epochs, lr=lr, heaviest_lr=heaviest_lr,
         momentum=momentum, weight_decay=weight_decay, distill=distill, temperature=temperature,
-        sampling=Sampling(sampling), n_paths=n_paths, max_steps_per_epoch=max_steps_per_epoch,
+        sampling=sampling, n_paths=n_paths, max_steps_per_epoch=max_steps_per_epoch,
         grad_clip=grad_clip, seed=seed,
     ).validate()
     t0 = time.perf_counter()
@@ -300,7 +288,7 @@ def train_supernet(
     steps = _steps_per_epoch(loader, max_steps_per_epoch)
     heaviest = supernet.heaviest_arch()
     done_now = 0
-    bar = _progress((total_epochs - start) * steps, "supernet", progress)
+    bar = progress_bar((total_epochs - start) * steps, "supernet", progress)
     try:
         for epoch in range(start, total_epochs):
             phase = "heaviest" if epoch < heaviest_epochs else "multipath"
@@ -327,11 +315,11 @@ def train_supernet(
                 if phase == "multipath":
                     teacher = t_logits.detach()
                     for _ in range(n_paths):
-                        if settings.sampling == Sampling.BATCH:
+                        if settings.sampling is Sampling.BATCH:
                             supernet.set_arch(supernet.sample_arch(rng))
                         else:
                             supernet.set_arch(None)
-                            supernet.set_sampling("sample", rng)
+                            supernet.set_sampling(Sampling.SAMPLE, rng)
                         s_logits = supernet(x)
                         ce = F.cross_entropy(s_logits, y)
                         kd = _kd_loss(s_logits, teacher, temperature) if distill else ce * 0
@@ -350,8 +338,8 @@ def train_supernet(
                 n += 1
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, phase=phase, loss=f"{float(loss.detach()):.3f}")
-            if settings.sampling == Sampling.SAMPLE:
-                supernet.set_sampling("batch")
+            if settings.sampling is Sampling.SAMPLE:
+                supernet.set_sampling(Sampling.BATCH)
             supernet.set_arch(None)
             row = {"epoch": epoch, "phase": phase, "steps": n, "lr_end": cur if n else 0.0,
                    **{k: v / max(n, 1) for k, v in sums.items()}}
@@ -422,7 +410,7 @@ def finetune(
     history: list[dict[str, float]] = []
     if teacher is not None:
         teacher.eval()
-    bar = _progress(epochs * steps, "finetune", progress)
+    bar = progress_bar(epochs * steps, "finetune", progress)
     try:
         for epoch in range(epochs):
             _reseed_epoch(loader, seed, epoch)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._highs import new_highs
+
 SMALL_N = 64  # at most this many items: build the hull by a plain loop (see Hull._of_small)
 
 __all__ = ["GroupLayout", "Hull", "OracleResult", "mck_oracle", "lp_oracle", "linear_oracle",
@@ -323,9 +325,7 @@ def lp_oracle(c: np.ndarray, A: np.ndarray, b: np.ndarray, layout: GroupLayout,
     # rows: one per group (== 1), then the budgets
     eq = sp.csr_matrix((np.ones(n), (layout.group, np.arange(n))), shape=(layout.n_groups, n))
     M = sp.vstack([eq, A]).tocsc()
-    h = highs if highs is not None else highspy.Highs()
-    if highs is None:
-        h.setOptionValue("output_flag", False)
+    h = highs if highs is not None else new_highs()
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_ = n
@@ -399,8 +399,7 @@ def compact_lp_bound(model) -> tuple[float, np.ndarray | None]:
     """
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     inf = highspy.kHighsInf
     a = model.A.tocsc()
     lp = highspy.HighsLp()

@@ -40,6 +40,8 @@ within a block, lowest depth, then lowest parent indices), so results are determ
 
 from __future__ import annotations
 
+import math
+
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -274,10 +276,10 @@ class ParetoDP:
     def __len__(self) -> int:
         return int(self.cost.size)
 
-    def query(self, budget: float, rtol: float = 0.0) -> int:
-        """Index of the best point with ``cost <= budget`` (up to ``rtol``), or -1."""
-        b = budget + rtol * max(1.0, abs(budget))
-        return int(np.searchsorted(self.cost, b, side="right")) - 1
+    def query(self, budget: float, slack: float = 0.0) -> int:
+        """Index of the best point with float ``cost <= budget + slack``, or -1 (pass a
+        rigorous error bound as ``slack`` and check the answer exactly)."""
+        return int(np.searchsorted(self.cost, budget + slack, side="right")) - 1
 
     def decode(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(depths, ops)`` matrices of the given front points (vectorised)."""
@@ -397,7 +399,10 @@ def build_front(space: SearchSpace, cost: Table, value: Table, *, budget: float 
     stage_min = np.array([cost.stage_best(s, "min")[0].min() for s in range(n_s)])
     rest_min = np.concatenate([np.cumsum(stage_min[::-1])[::-1][1:], [0.0]])
     room = budget - cost.const
-    slack = 1e-9 * max(1.0, abs(budget)) if np.isfinite(budget) else 0.0
+    # pruning must keep every point that is feasible exactly: allow a rigorous bound on the
+    # float error of the partial sums and of ``cap`` itself (a few sums of the same entries)
+    slack = (4.0 * cost.sum_error_bound() + 4.0 * math.ulp(abs(budget))
+             if np.isfinite(budget) else 0.0)
     stages = []
     for s in range(n_s):
         check()

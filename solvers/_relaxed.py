@@ -13,7 +13,6 @@ budget rows.  Tiny matrices are kept dense (a sparse product costs microseconds 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.model.table import Table
@@ -46,16 +45,12 @@ class RelaxedProblem:
         self.space = space
         self.sign = problem.sign
         self.kind = problem.objective_kind
-        idx = space.index
-        sizes = [n for st in space.stages for n in st.num_ops]
-        self.n_blocks = len(sizes)
-        self.alpha_layout = GroupLayout.from_sizes(sizes)
-        self.beta_layout = GroupLayout.from_sizes([len(st.depths) for st in space.stages])
-        self.item_block = self.alpha_layout.group
-        bs, bp = space.block_stage, space.block_position
-        match = (bs[:, None] == idx.beta_stage[None, :]) & (idx.beta_depth[None, :] > bp[:, None])
-        small = match.size <= DENSE_MAX
-        self.P = match.astype(float) if small else sp.csr_matrix(match, dtype=float)
+        enc = space.encoding
+        self.n_blocks = enc.n_blocks
+        self.alpha_layout = GroupLayout.from_sizes(enc.block_num_ops)
+        self.beta_layout = GroupLayout.from_sizes(enc.n_depths)
+        self.item_block = enc.block_of_alpha
+        self.P = enc.activity_matrix(sparse=enc.activity.size > DENSE_MAX)
         self.PT = self.P.T.copy() if isinstance(self.P, np.ndarray) else self.P.T.tocsr()
         tables: list[Table] = [c.as_le()[0] for c in problem.constraints]
         self.budgets = np.array([c.as_le()[1] for c in problem.constraints], dtype=float)

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from binas_opt.model.architecture import Architecture
-from binas_opt.model.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.model.choices import Choice
+from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.model.table import Table
 
-__all__ = ["RepairOutcome", "repair", "polish", "to_arrays", "from_arrays", "Evaluator",
+__all__ = ["RepairOutcome", "RepairMethod", "repair", "polish", "to_arrays", "Evaluator",
            "decode_x", "best_of"]
 
 logger = logging.getLogger("binas_opt")
@@ -37,27 +38,21 @@ logger = logging.getLogger("binas_opt")
 
 def to_arrays(space, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
     """``(depths, ops)`` integer vectors of one architecture."""
-    return (np.asarray(arch.depths, dtype=np.int64),
-            np.concatenate([np.asarray(o, dtype=np.int64) for o in arch.ops]))
-
-
-def from_arrays(space, depths: np.ndarray, ops: np.ndarray) -> Architecture:
-    return space.architectures_from_arrays(np.asarray(depths)[None, :], np.asarray(ops)[None, :])[0]
+    return space.encoding.arrays(arch)
 
 
 def decode_x(space, alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Argmax of every group of a (fractional) ``(alpha, beta)``, as ``(depths, ops)``."""
-    idx = space.index
-    n_blocks = int(sum(st.max_depth for st in space.stages))
-    a_block = np.repeat(np.arange(n_blocks), [n for st in space.stages for n in st.num_ops])
-    # argmax per group with lowest index on ties: sort by (group, -value, index)
-    order = np.lexsort((np.arange(alpha.size), -alpha, a_block))
-    first = np.concatenate([[True], a_block[order][1:] != a_block[order][:-1]])
-    ops = idx.alpha_op[order[first]]
-    order_b = np.lexsort((np.arange(beta.size), -beta, idx.beta_stage))
-    first_b = np.concatenate([[True], idx.beta_stage[order_b][1:] != idx.beta_stage[order_b][:-1]])
-    depths = idx.beta_depth[order_b[first_b]]
-    return depths.astype(np.int64), ops.astype(np.int64)
+    return space.encoding.decode(alpha, beta)
+
+
+class RepairMethod(Choice):
+    """How :func:`repair` obtained its architecture."""
+
+    NONE = "none"  #: already feasible
+    GREEDY = "greedy"  #: single decision moves
+    MILP = "milp"  #: the HiGHS feasibility MILP
+    INFEASIBLE = "infeasible"  #: no feasible architecture found (see ``proven_infeasible``)
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ class RepairOutcome:
     depths: np.ndarray | None
     ops: np.ndarray | None
     moves: int
-    method: str  # "none" (already feasible), "greedy", "milp", "infeasible"
+    method: RepairMethod
     proven_infeasible: bool = False
 
 
@@ -85,12 +80,9 @@ class Evaluator:
         self.tables = [c.as_le()[0] for c in cons]
         rng_ = np.array([max(t.max_value() - t.min_value(), 1e-12) for t in self.tables])
         self.scale = np.maximum(rng_, 1e-12) if cons else np.ones(0)
-        self.tol = FEASIBILITY_RTOL * np.maximum(1.0, np.abs(self.budgets))
-        n_blocks = int(sum(st.max_depth for st in space.stages))
-        self.n_blocks = n_blocks
-        idx = space.index
-        sizes = [n for st in space.stages for n in st.num_ops]
-        self.item_block = np.repeat(np.arange(n_blocks), sizes)
+        idx = space.encoding
+        self.n_blocks = idx.n_blocks
+        self.item_block = idx.block_of_alpha
         self.item_op = idx.alpha_op
         self.item_stage = idx.alpha_stage
         self.item_pos = idx.alpha_block
@@ -106,17 +98,16 @@ class Evaluator:
         return np.stack([t.evaluate_arrays(depths, ops) for t in self.tables], axis=1)
 
     def excess(self, res: np.ndarray) -> np.ndarray:
-        """Normalised total budget excess of every row (0 when feasible)."""
+        """Normalised total budget excess of every row, in floats (a guide for moves only;
+        feasibility is decided by :meth:`feasible`)."""
         if res.shape[1] == 0:
             return np.zeros(res.shape[0])
-        over = res - self.budgets[None, :]
-        over = np.where(over > self.tol[None, :], over, 0.0)
+        over = np.maximum(res - self.budgets[None, :], 0.0)
         return (over / self.scale[None, :]).sum(axis=1)
 
-    def feasible(self, res: np.ndarray) -> np.ndarray:
-        if res.shape[1] == 0:
-            return np.ones(res.shape[0], dtype=bool)
-        return (res <= self.budgets[None, :] + self.tol[None, :]).all(axis=1)
+    def feasible(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
+        """Which rows meet every budget, decided exactly (:meth:`Problem.feasible_mask`)."""
+        return self.problem.feasible_mask(np.asarray(depths), np.asarray(ops))
 
     # ------------------------------------------------------------------ moves
     def moves(self, depths: np.ndarray, ops: np.ndarray, active_only: bool):
@@ -145,28 +136,31 @@ class Evaluator:
 
 def _milp_fallback(problem: Problem, depths, ops, time_limit: float | None):
     """A feasible architecture agreeing with ``(depths, ops)`` on the most decisions (HiGHS)."""
+    from binas_opt.solving.backend import SolveContext
+    from binas_opt.solving.result import Termination
+
     from ._compact import build_model
-    from .milp import HighsSession, MilpOptions
+    from .milp import HighsSession, MilpOptions, solve_session
 
     space = problem.space
-    idx = space.index
+    idx = space.encoding
     ev = Evaluator(problem)
     depth_v = (idx.beta_depth == depths[idx.beta_stage]).astype(float)
     op_v = (idx.alpha_op == ops[ev.item_block]).astype(float)
     agree = Table(space, 0.0, depth_v, op_v, name="agreement")
     feas = Problem(space, agree, problem.constraints, "max")
-    model = build_model(feas)
-    session = HighsSession(model, MilpOptions(rel_gap=0.5), seed=0)
-    out = session.run(time_limit)
-    if out["infeasible"]:
+    options = MilpOptions(rel_gap=0.5)
+    model = build_model(feas, scale=True)
+    session = HighsSession(model, options, seed=0)
+    out = solve_session(feas, session, options, SolveContext(time_limit=time_limit))
+    if out.termination is Termination.INFEASIBLE:  # a confirmed proof (see solve_session)
         return None, None, True
-    if out["x"] is None:
+    if out.architecture is None:
         return None, None, False
-    arch = model.decode(np.round(out["x"]))
-    d2, o2 = to_arrays(space, arch)
+    d2, o2 = to_arrays(space, out.architecture)
     active = space.active_mask(d2[None, :])[0]
     o2 = np.where(active, o2, ops)  # inactive op indices do not affect any budget
-    if not ev.feasible(ev.resources(d2[None, :], o2[None, :]))[0]:
+    if not ev.feasible(d2[None, :], o2[None, :])[0]:
         return None, None, False
     return d2, o2, False
 
@@ -191,8 +185,8 @@ def repair(problem: Problem, depths: np.ndarray, ops: np.ndarray, max_moves: int
     depths = np.asarray(depths, dtype=np.int64).copy()
     ops = np.asarray(ops, dtype=np.int64).copy()
     res = ev.resources(depths[None, :], ops[None, :])
-    if ev.feasible(res)[0]:
-        return RepairOutcome(depths, ops, 0, "none")
+    if ev.feasible(depths[None, :], ops[None, :])[0]:
+        return RepairOutcome(depths, ops, 0, RepairMethod.NONE)
     limit = max_moves if max_moves is not None else 2 * (ev.n_blocks + problem.space.n_stages)
     active_only = True  # inactive op indices never change a resource
     cur_exc = ev.excess(res)[0]
@@ -202,11 +196,11 @@ def repair(problem: Problem, depths: np.ndarray, ops: np.ndarray, max_moves: int
         if len(D) == 0:
             break
         r = ev.resources(D, O)
-        ok = ev.feasible(r)
+        ok = ev.feasible(D, O)
         obj = ev.objective(D, O)
         if ok.any():
             best = int(np.flatnonzero(ok)[np.argmax(obj[ok])])
-            return RepairOutcome(D[best], O[best], step + 1, "greedy")
+            return RepairOutcome(D[best], O[best], step + 1, RepairMethod.GREEDY)
         exc = ev.excess(r)
         gain = cur_exc - exc
         if not (gain > 1e-15).any():
@@ -217,12 +211,13 @@ def repair(problem: Problem, depths: np.ndarray, ops: np.ndarray, max_moves: int
         best = int(np.argmax(score))
         depths, ops, cur_exc, cur_obj = D[best], O[best], exc[best], obj[best]
     if not fallback:
-        return RepairOutcome(None, None, limit, "infeasible")
+        return RepairOutcome(None, None, limit, RepairMethod.INFEASIBLE)
     logger.debug("repair: greedy moves stuck, using the feasibility MILP")
     d2, o2, proven = _milp_fallback(problem, depths, ops, time_limit)
     if d2 is None:
-        return RepairOutcome(None, None, limit, "infeasible", proven_infeasible=proven)
-    return RepairOutcome(d2, o2, limit, "milp")
+        return RepairOutcome(None, None, limit, RepairMethod.INFEASIBLE,
+                             proven_infeasible=proven)
+    return RepairOutcome(d2, o2, limit, RepairMethod.MILP)
 
 
 def _additive(problem: Problem) -> bool:
@@ -245,7 +240,8 @@ def _best_pair(ev: Evaluator, d_obj, d_res, cur_res, kind, where, block_stage, m
     compat = (si != stage[None, :]) | ((ki == 0) & (kind[None, :] == 0) & (wi != where[None, :]))
     g2 = d_obj[up][:, None] + d_obj[None, :]
     r2 = cur_res[None, None, :] + d_res[up][:, None, :] + d_res[None, :, :]
-    ok2 = compat & (r2 <= ev.budgets + ev.tol).all(axis=2)
+    # a float filter only: the pair taken is re-checked exactly in :func:`polish`
+    ok2 = compat & (r2 <= ev.budgets).all(axis=2)
     g2 = np.where(ok2, g2, -np.inf)
     flat = int(np.argmax(g2))
     a, j = divmod(flat, g2.shape[1])
@@ -277,7 +273,7 @@ def polish(problem: Problem, depths: np.ndarray, ops: np.ndarray, max_rounds: in
             break
         obj = ev.objective(D, O)
         res = ev.resources(D, O)
-        ok = ev.feasible(res)
+        ok = ev.feasible(D, O)
         tol = 1e-12 * max(1.0, abs(cur_obj))
         gain1 = np.where(ok, obj - cur_obj, -np.inf)
         best1 = int(np.argmax(gain1))
@@ -289,19 +285,21 @@ def polish(problem: Problem, depths: np.ndarray, ops: np.ndarray, max_rounds: in
                 best_gain, choice = pair[0], ("pair", pair[1])
         if not best_gain > tol:
             break
-        if choice[0] == "single":
-            i = choice[1]
-            depths, ops = D[i].copy(), O[i].copy()
-        else:
+        if choice[0] == "pair":
             i, j = choice[1]
-            depths, ops = D[i].copy(), O[i].copy()
+            nd, no = D[i].copy(), O[i].copy()
             if kind[j] == 0:
-                ops[where[j]] = O[j][where[j]]
+                no[where[j]] = O[j][where[j]]
             else:
-                depths[where[j]] = D[j][where[j]]
+                nd[where[j]] = D[j][where[j]]
+            if not ev.feasible(nd[None, :], no[None, :])[0]:  # the pair broke a budget exactly
+                if not gain1[best1] > tol:
+                    break
+                nd, no = D[best1].copy(), O[best1].copy()  # feasible exactly (``ok``)
+        else:
+            nd, no = D[choice[1]].copy(), O[choice[1]].copy()
+        depths, ops = nd, no
         new_res = ev.resources(depths[None, :], ops[None, :])
-        if not ev.feasible(new_res)[0]:  # float noise on an exact budget: keep the old point
-            break
         cur_obj = ev.objective(depths[None, :], ops[None, :])[0]
         cur_res = new_res[0]
         made += 1
@@ -315,7 +313,7 @@ def best_of(problem: Problem, candidates: list[tuple[np.ndarray, np.ndarray]]):
     ev = Evaluator(problem)
     D = np.stack([c[0] for c in candidates])
     O = np.stack([c[1] for c in candidates])
-    ok = ev.feasible(ev.resources(D, O))
+    ok = ev.feasible(D, O)
     if not ok.any():
         return None
     obj = np.where(ok, ev.objective(D, O), -np.inf)

@@ -14,7 +14,8 @@ search).  Here every draw is a vectorised batch, repeated at most ``max_attempts
 still infeasible after that is replaced by a copy of its (feasible) parent.  If no random
 architecture meets the budgets, ``repair`` (default) makes random samples feasible
 (:func:`._repair.repair`, which also proves joint infeasibility); without it the run ends with
-status ``infeasible`` and a message saying that this is not a proof.
+status ``no_solution`` (termination ``iteration_limit``) and a message saying that this is not a
+proof.
 
 Same seed, same result: one ``numpy.random.Generator`` drives every draw.
 """
@@ -27,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from binas_opt.model.encoding import Encoding
 from binas_opt.model.problem import ObjectiveKind, Problem
-from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.backend import Capability, SolveContext, Solver, option
 from binas_opt.solving.result import SolverOutput, Termination
 
 from ._repair import Evaluator, repair, to_arrays
@@ -57,63 +59,19 @@ class EvoOptions:
         children (each round redraws all still-infeasible ones at once).
     repair : bool
         When random sampling finds too few feasible architectures, make random samples feasible
-        with the shared repair (default True); otherwise stop with status ``infeasible``.
+        with the shared repair (default True); otherwise stop with status ``no_solution``.
     patience : int or None
         Stop after this many generations without improvement (None: run every generation).
     """
 
-    population: int = 100
-    generations: int = 500
-    parent_ratio: float = 0.25
-    mutation_ratio: float = 0.5
-    mutate_prob: float = 0.1
-    max_attempts: int = 50
+    population: int = option(100, ge=2)
+    generations: int = option(500, ge=0)
+    parent_ratio: float = option(0.25, gt=0, le=1)
+    mutation_ratio: float = option(0.5, ge=0, le=1)
+    mutate_prob: float = option(0.1, ge=0, le=1)
+    max_attempts: int = option(50, ge=1)
     repair: bool = True
-    patience: int | None = None
-
-    def validate(self) -> None:
-        def is_int(v):
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-        if not is_int(self.population) or self.population < 2:
-            raise ValueError(f"evo: population must be an int >= 2, got {self.population!r}")
-        if not is_int(self.generations) or self.generations < 0:
-            raise ValueError(f"evo: generations must be an int >= 0, got {self.generations!r}")
-        if not 0 < self.parent_ratio <= 1:
-            raise ValueError(f"evo: parent_ratio must be in (0, 1], got {self.parent_ratio!r}")
-        if not 0 <= self.mutation_ratio <= 1:
-            raise ValueError(f"evo: mutation_ratio must be in [0, 1], got {self.mutation_ratio!r}")
-        if not 0 <= self.mutate_prob <= 1:
-            raise ValueError(f"evo: mutate_prob must be in [0, 1], got {self.mutate_prob!r}")
-        if not is_int(self.max_attempts) or self.max_attempts < 1:
-            raise ValueError(f"evo: max_attempts must be an int >= 1, got {self.max_attempts!r}")
-        if not isinstance(self.repair, bool):
-            raise ValueError(f"evo: repair must be a bool, got {self.repair!r}")
-        if self.patience is not None and (not is_int(self.patience) or self.patience < 1):
-            raise ValueError(f"evo: patience must be None or an int >= 1, got {self.patience!r}")
-
-
-class _Genes:
-    """Uniform draws of decisions: ops of every block and depths of every stage."""
-
-    def __init__(self, problem: Problem):
-        space = problem.space
-        self.n_ops = np.array([n for st in space.stages for n in st.num_ops], dtype=np.int64)
-        self.depth_opts = [np.asarray(st.depths, dtype=np.int64) for st in space.stages]
-        max_d = max(len(d) for d in self.depth_opts)
-        self.depth_table = np.array([np.pad(d, (0, max_d - len(d)), mode="edge")
-                                     for d in self.depth_opts])
-        self.n_depths = np.array([len(d) for d in self.depth_opts], dtype=np.int64)
-        self.n_blocks = self.n_ops.size
-        self.n_stages = len(self.depth_opts)
-
-    def random(self, rng: np.random.Generator, n: int):
-        u_ops = rng.random((n, self.n_blocks))
-        u_dep = rng.random((n, self.n_stages))
-        ops = np.floor(u_ops * self.n_ops[None, :]).astype(np.int64)
-        di = np.floor(u_dep * self.n_depths[None, :]).astype(np.int64)
-        depths = self.depth_table[np.arange(self.n_stages)[None, :], di]
-        return depths, ops
+    patience: int | None = option(None, ge=1)
 
 
 class EvolutionSolver(Solver):
@@ -123,19 +81,23 @@ class EvolutionSolver(Solver):
     exact = False
     accepts = frozenset(ObjectiveKind)
     Options = EvoOptions
+    #: with the default ``repair=True``; without it, a search that samples nothing feasible
+    #: ends with ``no_solution``
+    capabilities = frozenset({Capability.WARM_START, Capability.FINDS_FEASIBLE,
+                              Capability.PROVES_INFEASIBILITY})
 
     def run(self, problem: Problem, options: EvoOptions, ctx: SolveContext) -> SolverOutput:
         t0 = time.perf_counter()
         rng = np.random.default_rng(ctx.seed)
         ev = Evaluator(problem)
-        genes = _Genes(problem)
+        genes = problem.space.encoding  # uniform draws of every decision
         pop_n = int(options.population)
         n_par = max(1, int(round(options.parent_ratio * pop_n)))
         n_mut = int(round(options.mutation_ratio * pop_n))
         stats: dict = {"rejected": 0}
 
         def feasible(D, O):
-            return ev.feasible(ev.resources(D, O))
+            return ev.feasible(D, O)
 
         # ---- initial population: bounded rejection sampling ----------------------------
         found_d, found_o, drawn = [], [], 0
@@ -149,7 +111,7 @@ class EvolutionSolver(Solver):
         for _ in range(options.max_attempts):
             if have >= pop_n or ctx.out_of_time():
                 break
-            D, O = genes.random(rng, pop_n)
+            D, O = genes.sample(rng, pop_n, inactive="random")
             drawn += pop_n
             ok = feasible(D, O)
             take = np.flatnonzero(ok)[: pop_n - have]
@@ -159,7 +121,7 @@ class EvolutionSolver(Solver):
         stats["initial_draws"] = drawn
         if have < pop_n and options.repair and not ctx.out_of_time():
             # fill the rest with repaired random samples (greedy repair; MILP fallback once)
-            D, O = genes.random(rng, pop_n - have)
+            D, O = genes.sample(rng, pop_n - have, inactive="random")
             for i in range(len(D)):
                 if ctx.out_of_time():
                     break
@@ -171,16 +133,17 @@ class EvolutionSolver(Solver):
                         return SolverOutput(
                             Termination.INFEASIBLE, proven_infeasible=True,
                             message="the budgets are jointly infeasible (proved while repairing)",
-                            stats={"solve_time": time.perf_counter() - t0, **stats})
+                            stats=stats, solve_time=time.perf_counter() - t0)
                     continue
                 found_d.append(out.depths[None, :])
                 found_o.append(out.ops[None, :])
                 have += 1
             stats["repaired"] = True
         if have == 0:
-            term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.INFEASIBLE
+            # nothing found is not a proof: the sampling limit (or the clock) stopped the search
+            term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ITERATION_LIMIT
             return SolverOutput(
-                term, stats={"solve_time": time.perf_counter() - t0, **stats},
+                term, stats=stats, solve_time=time.perf_counter() - t0,
                 message=(f"no feasible architecture among {drawn} random samples "
                          f"({options.max_attempts} rejection rounds); this is not a proof of "
                          "infeasibility: use repair=True or an exact backend"))
@@ -220,17 +183,17 @@ class EvolutionSolver(Solver):
             if options.patience is not None and stale >= options.patience:
                 break
         arch = problem.space.architectures_from_arrays(best[0][None, :], best[1][None, :])[0]
-        stats.update({"solve_time": time.perf_counter() - t0, "generations": gens,
-                      "evaluations": int(pop_n + gens * pop_n)})
+        stats.update({"generations": gens, "evaluations": int(pop_n + gens * pop_n)})
+        elapsed = time.perf_counter() - t0
         if clock:
             return SolverOutput(Termination.TIME_LIMIT, architecture=arch, stats=stats,
-                                message="stopped by the time limit")
+                                message="stopped by the time limit", solve_time=elapsed)
         term = Termination.ITERATION_LIMIT if gens == options.generations else \
             Termination.CONVERGED
-        return SolverOutput(term, architecture=arch, stats=stats)
+        return SolverOutput(term, architecture=arch, stats=stats, solve_time=elapsed)
 
     @staticmethod
-    def _children(rng, genes: _Genes, ev: Evaluator, options: EvoOptions, PD, PO, pa, pb, stats):
+    def _children(rng, genes: Encoding, ev: Evaluator, options: EvoOptions, PD, PO, pa, pb, stats):
         """Children of parents ``pa`` (mutation) or ``pa`` x ``pb`` (crossover), feasible only.
 
         Infeasible children are drawn again, all at once, at most ``max_attempts`` times; those
@@ -245,7 +208,7 @@ class EvolutionSolver(Solver):
             m = todo.size
             base_d, base_o = PD[pa[todo]], PO[pa[todo]]
             if pb is None:
-                rd, ro = genes.random(rng, m)
+                rd, ro = genes.sample(rng, m, inactive="random")
                 mask_o = rng.random(base_o.shape) < options.mutate_prob
                 mask_d = rng.random(base_d.shape) < options.mutate_prob
             else:
@@ -254,7 +217,7 @@ class EvolutionSolver(Solver):
                 mask_d = rng.random(base_d.shape) < 0.5
             nd = np.where(mask_d, rd, base_d)
             no = np.where(mask_o, ro, base_o)
-            ok = ev.feasible(ev.resources(nd, no))
+            ok = ev.feasible(nd, no)
             CD[todo[ok]], CO[todo[ok]] = nd[ok], no[ok]
             stats["rejected"] += int((~ok).sum())
             todo = todo[~ok]

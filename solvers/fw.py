@@ -44,22 +44,43 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
+from binas_opt.model.choices import Choice
 from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.model.table import Table
-from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.backend import Capability, SolveContext, Solver, option
 from binas_opt.solving.result import SolverOutput, Termination
 
+from ._highs import new_highs
 from ._mck import compact_lp_bound
 from ._relaxed import RelaxedProblem
 from ._repair import Evaluator, best_of, decode_x, polish, repair, to_arrays
 
-__all__ = ["FrankWolfeSolver", "FWOptions", "FWSettings", "PRESETS", "RelaxedProblem"]
+__all__ = ["FrankWolfeSolver", "FWOptions", "FWSettings", "PRESETS", "RelaxedProblem", "StepRule",
+           "BlockRule", "Start"]
 
 logger = logging.getLogger("binas_opt")
 
-STEP_RULES = ("line_search", "harmonic", "constant")
-BLOCK_RULES = ("random", "alternate")
-STARTS = ("cheapest", "balanced")
+
+class StepRule(Choice):
+    """Frank-Wolfe step size (see :class:`FWOptions`)."""
+
+    LINE_SEARCH = "line_search"
+    HARMONIC = "harmonic"
+    CONSTANT = "constant"
+
+
+class BlockRule(Choice):
+    """Which block (alpha or beta) moves at each step."""
+
+    RANDOM = "random"
+    ALTERNATE = "alternate"
+
+
+class Start(Choice):
+    """The starting point of the iterations."""
+
+    CHEAPEST = "cheapest"
+    BALANCED = "balanced"
 
 
 @dataclass(frozen=True)
@@ -67,17 +88,21 @@ class FWSettings:
     """Fully resolved Frank-Wolfe settings (a preset with the user's overrides applied)."""
 
     steps: int
-    step_rule: str
+    step_rule: StepRule
     gamma: float
     momentum: float
-    block: str
-    start: str
+    block: BlockRule
+    start: Start
     sparsify: bool
     sparsify_steps: int
     polish: bool
     restarts: int
     tol: float
     bound: bool
+
+    def __post_init__(self) -> None:
+        for name, choice in (("step_rule", StepRule), ("block", BlockRule), ("start", Start)):
+            object.__setattr__(self, name, choice.parse(getattr(self, name), f"fw: {name}"))
 
 
 PRESETS: dict[str, FWSettings] = {
@@ -131,45 +156,20 @@ class FWOptions:
         Compute the LP-relaxation upper bound (Table and QuadraticForm objectives).
     """
 
-    preset: str = "default"
-    steps: int | None = None
-    step_rule: str | None = None
-    gamma: float | None = None
-    momentum: float | None = None
-    block: str | None = None
-    start: str | None = None
+    # types and ranges are checked by make_options from these declarations
+    preset: str = option("default", choices=PRESETS)
+    steps: int | None = option(None, ge=0)
+    step_rule: StepRule | None = None
+    gamma: float | None = option(None, gt=0, le=1)
+    momentum: float | None = option(None, ge=0, lt=1)
+    block: BlockRule | None = None
+    start: Start | None = None
     sparsify: bool | None = None
-    sparsify_steps: int | None = None
+    sparsify_steps: int | None = option(None, ge=0)
     polish: bool | None = None
-    restarts: int | None = None
-    tol: float | None = None
+    restarts: int | None = option(None, ge=1)
+    tol: float | None = option(None, ge=0)
     bound: bool | None = None
-
-    def validate(self) -> None:
-        if self.preset not in PRESETS:
-            raise ValueError(f"fw: preset must be one of {sorted(PRESETS)}, got {self.preset!r}")
-        s = self.settings()
-        if not isinstance(s.steps, int) or s.steps < 0:
-            raise ValueError(f"fw: steps must be an int >= 0, got {s.steps!r}")
-        if s.step_rule not in STEP_RULES:
-            raise ValueError(f"fw: step_rule must be one of {STEP_RULES}, got {s.step_rule!r}")
-        if not (isinstance(s.gamma, (int, float)) and 0 < s.gamma <= 1):
-            raise ValueError(f"fw: gamma must be in (0, 1], got {s.gamma!r}")
-        if not (isinstance(s.momentum, (int, float)) and 0 <= s.momentum < 1):
-            raise ValueError(f"fw: momentum must be in [0, 1), got {s.momentum!r}")
-        if s.block not in BLOCK_RULES:
-            raise ValueError(f"fw: block must be one of {BLOCK_RULES}, got {s.block!r}")
-        if s.start not in STARTS:
-            raise ValueError(f"fw: start must be one of {STARTS}, got {s.start!r}")
-        if not isinstance(s.sparsify_steps, int) or s.sparsify_steps < 0:
-            raise ValueError(f"fw: sparsify_steps must be an int >= 0, got {s.sparsify_steps!r}")
-        if not isinstance(s.restarts, int) or s.restarts < 1:
-            raise ValueError(f"fw: restarts must be an int >= 1, got {s.restarts!r}")
-        if not (isinstance(s.tol, (int, float)) and s.tol >= 0):
-            raise ValueError(f"fw: tol must be >= 0, got {s.tol!r}")
-        for name in ("sparsify", "polish", "bound"):
-            if not isinstance(getattr(s, name), bool):
-                raise ValueError(f"fw: {name} must be a bool, got {getattr(s, name)!r}")
 
     def settings(self) -> FWSettings:
         base = PRESETS[self.preset]
@@ -203,9 +203,8 @@ def _left(ctx: SolveContext, cap: float) -> float:
 
 
 def _one_hot(rp: RelaxedProblem, depths, ops):
-    alpha, beta = rp.space.encode(
-        rp.space.architectures_from_arrays(depths[None, :], ops[None, :])[0])
-    return alpha, beta
+    x = rp.space.encoding.one_hot(depths, ops)[0]
+    return x[: rp.n_alpha], x[rp.n_alpha:]
 
 
 def _balanced(rp: RelaxedProblem, alpha0, beta0):
@@ -267,10 +266,10 @@ class _Run:
     stopped_by_clock: bool = False
 
 
-def _step_size(s: FWSettings, k: int, rule: str, g_d: float, q: float | None) -> float:
-    if rule == "constant":
+def _step_size(s: FWSettings, k: int, rule: StepRule, g_d: float, q: float | None) -> float:
+    if rule is StepRule.CONSTANT:
         return s.gamma
-    if rule == "harmonic" or q is None:
+    if rule is StepRule.HARMONIC or q is None:
         n = 2
         return s.gamma * 2 * n / (k + 2 * n)
     # exact line search of t g_d + t^2 q on [0, 1]
@@ -292,8 +291,8 @@ def _block_gap(rp: RelaxedProblem, which, alpha, beta, grad, highs) -> float:
 def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContext, highs):
     """Block-coordinate Frank-Wolfe from ``run.alpha, run.beta`` (in place)."""
     rule = s.step_rule
-    if rule == "line_search" and rp.kind is ObjectiveKind.BLACK_BOX:
-        rule = "harmonic"
+    if rule is StepRule.LINE_SEARCH and rp.kind is ObjectiveKind.BLACK_BOX:
+        rule = StepRule.HARMONIC
     buf: dict = {}  # running averages of the direction, per block (momentum)
     gaps = {"alpha": math.inf, "beta": math.inf}
     alpha, beta = run.alpha, run.beta
@@ -301,7 +300,7 @@ def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContex
         if ctx.out_of_time():
             run.stopped_by_clock = True
             break
-        if s.block == "alternate":
+        if s.block is BlockRule.ALTERNATE:
             which = "beta" if k % 2 == 0 else "alpha"
         else:  # the authors' bcfw_step: alpha with p = 1/2 once k > 1
             which = "alpha" if (rng.random() < 0.5 and k > 1) else "beta"
@@ -313,7 +312,7 @@ def _iterate(rp: RelaxedProblem, s: FWSettings, run: _Run, rng, ctx: SolveContex
         d = o.u - cur
         g_d = float(g @ d)
         gaps[which] = max(0.0, g_d) if direction is g else gaps[which]
-        q = rp.curvature(which, d) if rule == "line_search" else None
+        q = rp.curvature(which, d) if rule is StepRule.LINE_SEARCH else None
         t = _step_size(s, k, rule, g_d, q)
         if t > 0:
             cur += t * d
@@ -359,33 +358,42 @@ class FrankWolfeSolver(Solver):
     exact = False
     accepts = frozenset(ObjectiveKind)
     Options = FWOptions
+    capabilities = frozenset({Capability.WARM_START, Capability.FINDS_FEASIBLE,
+                              Capability.PROVES_INFEASIBILITY})
     packages = ("highspy",)
+
+    @classmethod
+    def refusal(cls, problem: Problem, options: FWOptions) -> str | None:
+        """Also refuses black boxes without a gradient (not torch modules)."""
+        reason = super().refusal(problem, options)
+        if reason is None and problem.objective_kind is ObjectiveKind.BLACK_BOX \
+                and not problem.objective.differentiable:
+            reason = ("backend 'fw' needs a differentiable objective: a Table, a QuadraticForm "
+                      "or a torch module (BlackBox.gradient_x)")
+        return reason
 
     def run(self, problem: Problem, options: FWOptions, ctx: SolveContext) -> SolverOutput:
         t0 = time.perf_counter()
         s = options.settings()
         kind = problem.objective_kind
-        if kind is ObjectiveKind.BLACK_BOX and not problem.objective.differentiable:
-            raise ValueError(
-                "fw needs a differentiable objective: a Table, a QuadraticForm or a torch module "
-                "(BlackBox.gradient_x); use 'evo' or 'brute' for other black boxes")
         rp = RelaxedProblem(problem)
         rng = np.random.default_rng(ctx.seed)
-        import highspy
-
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
+        highs = new_highs()
         stats: dict = {"settings": asdict(s)}
         d0, o0, proven = _cheapest_arch(problem, rp, ctx)
         if d0 is None:
-            term = Termination.INFEASIBLE if proven else (
-                Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR)
-            return SolverOutput(term, proven_infeasible=proven,
-                                message="no feasible start: the budgets are jointly infeasible"
-                                if proven else "no feasible starting architecture found",
-                                stats={"solve_time": time.perf_counter() - t0, **stats})
+            if proven:
+                return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True, stats=stats,
+                                    message="no feasible start: the budgets are jointly "
+                                            "infeasible (proved by the repair MILP)",
+                                    solve_time=time.perf_counter() - t0)
+            term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ITERATION_LIMIT
+            return SolverOutput(term, stats=stats, solve_time=time.perf_counter() - t0,
+                                message="no feasible starting architecture found: the repair "
+                                        "(greedy moves, then a feasibility MILP of at most 10 s) "
+                                        "gave up; this is not a proof of infeasibility")
         a0, b0 = _one_hot(rp, d0, o0)
-        if s.start == "balanced":
+        if s.start is Start.BALANCED:
             a0, b0 = _balanced(rp, a0, b0)
         candidates = [(d0, o0)]
         if ctx.warm_start is not None:  # a user's architecture competes with the rounded ones
@@ -436,9 +444,10 @@ class FrankWolfeSolver(Solver):
                     d, o, m = polish(problem, *best, deadline=ctx.out_of_time)
                     best, moves = (d, o), moves + m
         if best is None:
-            return SolverOutput(Termination.TIME_LIMIT if clock else Termination.ERROR,
-                                message="no feasible architecture after repair",
-                                stats={"solve_time": time.perf_counter() - t0, **stats})
+            return SolverOutput(Termination.TIME_LIMIT if clock else Termination.ITERATION_LIMIT,
+                                message="no feasible architecture after repair (not a proof of "
+                                        "infeasibility)",
+                                stats=stats, solve_time=time.perf_counter() - t0)
         bound = None
         if s.bound and kind is not ObjectiveKind.BLACK_BOX and not ctx.out_of_time():
             from ._compact import build_model
@@ -452,7 +461,7 @@ class FrankWolfeSolver(Solver):
         # value is maximised (sign applied); so is sign * bound
         proven = bound is not None and value >= problem.sign * bound - 1e-9 * max(1.0, abs(bound))
         stats.update({
-            "solve_time": time.perf_counter() - t0, "steps": total_steps,
+            "steps": total_steps,
             "fw_gap": float(min(gaps)) if gaps else None,
             "relaxed_objective": problem.sign * best_relaxed if gaps else None,
             "polish_moves": moves, "restarts_run": len(gaps),
@@ -470,4 +479,4 @@ class FrankWolfeSolver(Solver):
             term = Termination.CONVERGED
         return SolverOutput(term, architecture=arch, bound=bound, proven_optimal=proven,
                             message="" if not clock else "stopped by the time limit",
-                            stats=stats)
+                            stats=stats, solve_time=time.perf_counter() - t0)

@@ -31,10 +31,11 @@ import cvxpy as cp  # imported with the backend (before solve() starts its clock
 import numpy as np
 
 from binas_opt.model.problem import ObjectiveKind, Problem
-from binas_opt.solving.backend import SolveContext, Solver
+from binas_opt.solving.backend import Capability, SolveContext, Solver
 from binas_opt.solving.result import SolverOutput, Termination
 
 from ._compact import CompactModel, build_model
+from ._highs import silence_banner
 from ._mck import weak_duality_bound
 from ._repair import Evaluator, polish, repair, to_arrays
 
@@ -77,8 +78,6 @@ class RelaxOptions:
                 raise ValueError(
                     f"relax: solver {self.solver!r} is not an installed cvxpy solver; "
                     f"installed: {names}")
-        if not isinstance(self.polish, bool):
-            raise ValueError(f"relax: polish must be a bool, got {self.polish!r}")
 
     def solver_name(self) -> str:
         names = installed_solvers()
@@ -180,6 +179,7 @@ class RelaxSolver(Solver):
 
     name = "relax"
     exact = False
+    capabilities = frozenset({Capability.FINDS_FEASIBLE, Capability.PROVES_INFEASIBILITY})
     accepts = frozenset({ObjectiveKind.TABLE, ObjectiveKind.QUADRATIC})
     Options = RelaxOptions
     packages = ("cvxpy", "highspy")
@@ -211,8 +211,10 @@ class RelaxSolver(Solver):
         tkw = _TIME_KW.get(solver)
         if ctx.time_limit is not None and tkw:
             kw[tkw] = max(ctx.remaining(), 1e-3)
-        stats = {"build_time": build, "lp_solver": solver, "cache_hit": hit,
+        stats = {"lp_solver": solver, "cache_hit": hit,
                  "n_cols": model.n_cols, "n_rows": model.A.shape[0]}
+        if solver == "HIGHS":
+            silence_banner()  # cvxpy constructs highspy.Highs itself
         t1 = time.perf_counter()
         try:
             with _LOCK, warnings.catch_warnings():  # one solve at a time per compiled problem
@@ -223,19 +225,24 @@ class RelaxSolver(Solver):
                 value = comp.problem.value
                 y = _row_duals(model, comp) if x is not None else None
         except cp.error.SolverError as exc:
-            stats["solve_time"] = time.perf_counter() - t1
             term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR
-            return SolverOutput(term, message=f"cvxpy solver {solver} failed: {exc}", stats=stats)
+            return SolverOutput(term, message=f"cvxpy solver {solver} failed: {exc}", stats=stats,
+                                build_time=build, solve_time=time.perf_counter() - t1)
         stats["lp_status"] = status
-        if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-            stats["solve_time"] = time.perf_counter() - t1
-            return SolverOutput(Termination.INFEASIBLE, proven_infeasible=status == cp.INFEASIBLE,
+        if status == cp.INFEASIBLE:
+            return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True,
                                 message="the LP relaxation is infeasible, so are the budgets",
-                                stats=stats)
+                                stats=stats, build_time=build, solve_time=time.perf_counter() - t1)
+        if status == cp.INFEASIBLE_INACCURATE:
+            return SolverOutput(Termination.ERROR, stats=stats, build_time=build,
+                                solve_time=time.perf_counter() - t1,
+                                message=f"cvxpy solver {solver} reports the LP relaxation "
+                                        "infeasible, inaccurately: no architecture and no proof; "
+                                        "use an exact backend ('milp')")
         if x is None:
-            stats["solve_time"] = time.perf_counter() - t1
             term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR
-            return SolverOutput(term, message=f"cvxpy status {status}", stats=stats)
+            return SolverOutput(term, message=f"cvxpy status {status}: no LP solution",
+                                stats=stats, build_time=build, solve_time=time.perf_counter() - t1)
         # a rigorous bound from the duals (weak duality), in the model's maximised sense
         if y is not None:
             bound_max = weak_duality_bound(model.c, model.A, lower, upper, model.col_lower,
@@ -251,19 +258,23 @@ class RelaxSolver(Solver):
         out = repair(problem, d, o, time_limit=max(ctx.remaining(), 0.5)
                      if ctx.time_limit is not None else 10.0)
         if out.depths is None:
-            stats["solve_time"] = time.perf_counter() - t1
+            times = dict(build_time=build, solve_time=time.perf_counter() - t1)
             if out.proven_infeasible:
                 return SolverOutput(Termination.INFEASIBLE, proven_infeasible=True, stats=stats,
-                                    message="the budgets are jointly infeasible")
-            return SolverOutput(Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR,
-                                message="rounding could not be repaired", stats=stats)
+                                    message="the budgets are jointly infeasible (proved by the "
+                                            "repair MILP)", **times)
+            return SolverOutput(Termination.TIME_LIMIT if ctx.out_of_time()
+                                else Termination.ITERATION_LIMIT, stats=stats, **times,
+                                message="the rounded LP solution could not be repaired (greedy "
+                                        "moves, then a time-limited feasibility MILP); this is "
+                                        "not a proof of infeasibility")
         d, o = out.depths, out.ops
-        stats["repair"] = out.method
+        stats["repair"] = out.method.value
         moves = 0
         if options.polish and not ctx.out_of_time():
             d, o, moves = polish(problem, d, o, deadline=ctx.out_of_time)
         stats["polish_moves"] = moves
-        stats["solve_time"] = time.perf_counter() - t1
+        solve_time = time.perf_counter() - t1
         arch = problem.space.architectures_from_arrays(d[None, :], o[None, :])[0]
         value_max = float(Evaluator(problem).objective(d[None, :], o[None, :])[0])
         bound = problem.sign * bound_max if math.isfinite(bound_max) else None
@@ -277,4 +288,4 @@ class RelaxSolver(Solver):
             term = Termination.CONVERGED
         return SolverOutput(term, architecture=arch, bound=bound, proven_optimal=proven,
                             message="" if proven else "bound from the LP relaxation",
-                            stats=stats)
+                            stats=stats, build_time=build, solve_time=solve_time)

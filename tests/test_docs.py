@@ -187,6 +187,133 @@ def test_gallery_examples_read_the_fast_switch():
 
 
 def test_user_guide_pages_are_in_the_toctree():
+    """index.rst lists the three sections (a short top bar); the user-guide section lists its
+    pages (the section navigation of every user-guide page)."""
     index = (ROOT / "docs" / "index.rst").read_text(encoding="utf-8")
+    for section in ("user_guide/index", "auto_examples/index", "api"):
+        assert f"   {section}" in index, f"{section} is not in docs/index.rst"
+    guide = (ROOT / "docs" / "user_guide" / "index.rst").read_text(encoding="utf-8")
     for page in sorted((ROOT / "docs" / "user_guide").glob("*.rst")):
-        assert f"user_guide/{page.stem}" in index, f"{page.name} is not in docs/index.rst"
+        if page.stem != "index":
+            assert f"   {page.stem}\n" in guide, f"{page.name} is not in docs/user_guide/index.rst"
+
+
+def _code_blocks(page: Path, language: str = "python") -> list[str]:
+    """The ``.. code-block:: <language>`` bodies of an rst page, dedented, in order."""
+    import textwrap
+
+    lines = page.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        if lines[i].strip() == f".. code-block:: {language}":
+            i += 1
+            body = []
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith("   ")):
+                body.append(lines[i])
+                i += 1
+            blocks.append(textwrap.dedent("\n".join(body)).strip("\n"))
+            continue
+        i += 1
+    return blocks
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+def test_own_data_page_runs(tmp_path, monkeypatch):
+    """docs/user_guide/own_data.rst, block by block, on random images with tiny settings."""
+    pytest.importorskip("torch")
+    import numpy as np
+
+    blocks = _code_blocks(ROOT / "docs" / "user_guide" / "own_data.rst")
+    assert len(blocks) >= 6
+    settings = {
+        "EPOCHS, HEAVIEST_EPOCHS = 3, 1": "EPOCHS, HEAVIEST_EPOCHS = 1, 1",
+        "N_SAMPLES = 8": "N_SAMPLES = 1",
+        "BATCH, MAX_STEPS = 128, None": "BATCH, MAX_STEPS = 32, 2",
+    }
+    first = blocks[0]
+    for old, new in settings.items():
+        assert old in first, f"own_data.rst: the settings line {old!r} changed; update this test"
+        first = first.replace(old, new)
+    blocks[0] = first
+    rng = np.random.default_rng(0)
+    monkeypatch.chdir(tmp_path)
+    np.save("images.npy", rng.normal(size=(240, 1, 16, 16)).astype(np.float32))
+    np.save("labels.npy", rng.integers(0, 3, size=240))
+    namespace: dict = {"__name__": "own_data"}
+    smaller = {  # 2 ops per block instead of 8 and 4 sampled networks instead of 20: seconds
+        "small_mbconv_space(channels=(16, 24, 32),":
+            "small_mbconv_space(expansions=(3,), se=(False,), channels=(16, 24, 32),",
+        "sample_accuracies(supernet, space, val, 20,": "sample_accuracies(supernet, space, val, 4,",
+    }
+    text = "\n".join(blocks)
+    for old in smaller:
+        assert old in text, f"own_data.rst: {old!r} changed; update this test"
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for i, code in enumerate(blocks):
+            for old, new in smaller.items():
+                code = code.replace(old, new)
+            exec(compile(code, f"own_data.rst block {i}", "exec"), namespace)  # noqa: S102
+    finally:
+        torch.set_num_threads(threads)
+    import binas_opt as bo
+
+    assert isinstance(bo.load("accuracy.json"), bo.Table)
+    assert bo.load("latency.json").unit == "ms"
+    assert (tmp_path / "supernet.pt").is_file() and (tmp_path / "child_weights.pt").is_file()
+    from binas_opt.cli import main
+
+    assert main(["fit", "sampled_accuracy.csv", "--space", "space.json", "-o", "fitted.json"]) == 0
+
+
+def _chromium():
+    import shutil
+
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(n)), None)
+
+
+@pytest.mark.slow
+def test_check_rendered_finds_raw_tex_and_broken_images(tmp_path):
+    """docs/check_rendered.py on a small hand-made build: typeset maths passes, raw TeX and a
+    missing image are reported.  (CI runs it on the real build after the Sphinx build.)"""
+    import importlib.util
+    import shutil
+
+    if _chromium() is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    try:
+        import importlib.resources as res
+
+        mathjax = Path(str(res.files("sphinx-mathjax-offline"))) / "static" / "mathjax"
+    except (ModuleNotFoundError, TypeError):
+        spec = importlib.util.find_spec("sphinx-mathjax-offline")
+        if spec is None or spec.origin is None:
+            pytest.skip("sphinx-mathjax-offline is not installed")
+        mathjax = Path(spec.origin).parent / "static" / "mathjax"
+    spec = importlib.util.spec_from_file_location("check_rendered",
+                                                  ROOT / "docs" / "check_rendered.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+
+    build = tmp_path / "html"
+    (build / "_static").mkdir(parents=True)
+    shutil.copytree(mathjax, build / "_static" / "mathjax")
+    (build / "_static" / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    page = ('<!DOCTYPE html><html><head><script defer src="{js}"></script></head><body>'
+            '<p>Inline <span class="math notranslate nohighlight">\\(x^2 + y\\)</span>.</p>'
+            '<img src="{img}"></body></html>')
+    (build / "index.html").write_text(page.format(js="_static/mathjax/tex-chtml.js",
+                                                  img="_static/pic.png"))
+    assert check.main([str(build)]) == 0
+
+    (build / "bad.html").write_text(page.format(js="_static/no-mathjax-here.js",
+                                                img="_static/missing.png"))
+    problems = check.check_page(build, build / "bad.html",
+                                check.render(_chromium(), build / "bad.html"))
+    assert any("raw TeX" in p for p in problems)
+    assert any("broken image _static/missing.png" in p for p in problems)
+    assert check.main([str(build)]) == 1

@@ -108,11 +108,11 @@ class Explanation:
 
 def _reference_ops(space: SearchSpace, table: Table, reference: str, ref_cost: Table | None):
     """Per block reference value ``r_{s,b}`` (flat over blocks) and per stage depth weights."""
-    n_blocks = space.block_stage.size
-    block_of_alpha = np.repeat(np.arange(n_blocks), [n for st in space.stages for n in st.num_ops])
+    enc = space.encoding
+    n_blocks = enc.n_blocks
     if reference == "uniform":
-        counts = np.bincount(block_of_alpha, minlength=n_blocks)
-        r = np.bincount(block_of_alpha, weights=table.op_values, minlength=n_blocks) / counts
+        r = np.bincount(enc.block_of_alpha, weights=table.op_values,
+                        minlength=n_blocks) / enc.block_num_ops
         weights = [np.full(len(st.depths), 1.0 / len(st.depths)) for st in space.stages]
         return r, weights
     # cheapest: the op (lowest index on ties) and depth minimising ref_cost
@@ -122,15 +122,11 @@ def _reference_ops(space: SearchSpace, table: Table, reference: str, ref_cost: T
         vals, ops = ref_cost.stage_best(s, "min")
         for b in range(st.max_depth):
             o = int(np.argmin(ref_cost.op_table(s, b)))
-            r[_flat_block(space, s, b)] = table.op_table(s, b)[o]
+            r[enc.stage_block_ptr[s] + b] = table.op_table(s, b)[o]
         w = np.zeros(len(st.depths))
         w[int(np.argmin(vals))] = 1.0
         weights.append(w)
     return r, weights
-
-
-def _flat_block(space: SearchSpace, s: int, b: int) -> int:
-    return int(sum(st.max_depth for st in space.stages[:s]) + b)
 
 
 def table_contributions(table: Table, reference: str = "uniform", ref_cost: Table | None = None):
@@ -155,7 +151,7 @@ def table_contributions(table: Table, reference: str = "uniform", ref_cost: Tabl
     depth, op = [], []
     ref_total = table.const
     for s, st in enumerate(space.stages):
-        first = _flat_block(space, s, 0)
+        first = int(space.encoding.stage_block_ptr[s])
         cum = np.concatenate([[0.0], np.cumsum(r[first: first + st.max_depth])])
         big = table.depth_table(s) + cum[list(st.depths)]
         e = float(weights[s] @ big)

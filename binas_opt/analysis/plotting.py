@@ -1,4 +1,4 @@
-"""Figures: contributions heatmap, Pareto front, backend comparison.
+"""Figures: contributions heatmap, Pareto front, backend comparison, latency validation.
 
 matplotlib is optional and imported inside each function; figures are built with the
 object-oriented :class:`matplotlib.figure.Figure` API (safe without a display, never
@@ -11,7 +11,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["plot_contributions", "plot_pareto", "plot_compare"]
+from binas_opt.model.choices import Choice
+
+__all__ = ["plot_contributions", "plot_pareto", "plot_compare", "plot_latency_validation",
+           "CompareMetric"]
+
+
+class CompareMetric(Choice):
+    """What :func:`plot_compare` draws per backend (a field of
+    :class:`~binas_opt.CompareRow`)."""
+
+    OBJECTIVE = "objective"
+    TIME = "time"  #: seconds, on a log scale
+    GAP_TO_BEST = "gap_to_best"
 
 
 def _figure(**kw):
@@ -139,11 +151,11 @@ def plot_pareto(front, results: Sequence | None = None, ax=None, label: str | No
     return fig
 
 
-def plot_compare(rows, metric: str = "objective"):
-    """Bar chart of a comparison: ``metric`` (``objective``, ``time`` or ``gap_to_best``) per
-    backend, grouped by budget setting; infeasible/refused rows are left empty."""
-    if metric not in ("objective", "time", "gap_to_best"):
-        raise ValueError(f"plot_compare: metric must be objective, time or gap_to_best, got {metric!r}")
+def plot_compare(rows, metric: CompareMetric | str = CompareMetric.OBJECTIVE):
+    """Bar chart of a comparison: ``metric`` (:class:`CompareMetric`: ``objective``, ``time`` or
+    ``gap_to_best``) per backend, grouped by budget setting; infeasible/refused rows are left
+    empty."""
+    metric = CompareMetric.parse(metric, "plot_compare: metric")
     rows = list(rows)
     backends = list(dict.fromkeys(r.backend for r in rows))
     settings = list(dict.fromkeys(tuple(sorted(r.budgets.items())) for r in rows))
@@ -152,18 +164,70 @@ def plot_compare(rows, metric: str = "objective"):
     ax = fig.subplots()
     w = 0.8 / max(1, len(backends))
     x = np.arange(len(settings))
+    all_vals = []
     for i, be in enumerate(backends):
         vals = []
         for st in settings:
             r = next((r for r in rows if r.backend == be and tuple(sorted(r.budgets.items())) == st), None)
-            v = None if r is None else getattr(r, metric)
-            vals.append(np.nan if v is None else v)
-        ax.bar(x + (i - (len(backends) - 1) / 2) * w, vals, w, label=be)
+            v = None if r is None else getattr(r, metric.value)
+            vals.append(np.nan if v is None else float(v))
+        bars = ax.bar(x + (i - (len(backends) - 1) / 2) * w, vals, w, label=be)
+        if metric is CompareMetric.OBJECTIVE:  # the values themselves: near-equal bars differ
+            ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.6g}" for v in vals],
+                         fontsize=6, rotation=90, padding=2)
+        all_vals += [v for v in vals if np.isfinite(v)]
     ax.set_xticks(x, [", ".join(f"{k}<={v:.4g}" for k, v in st) for st in settings],
                   rotation=20, fontsize=7)
-    ax.set_ylabel(metric + (" [s]" if metric == "time" else ""))
-    if metric == "time":
+    ylabel = metric.value + (" [s]" if metric is CompareMetric.TIME else "")
+    if metric is CompareMetric.TIME:
         ax.set_yscale("log")
+    elif metric is CompareMetric.OBJECTIVE and all_vals:
+        # objectives of good backends differ in the 3rd digit: a bar from 0 hides that, so the
+        # axis spans the values (and says so); bars keep their order and labels carry the numbers
+        lo, hi = min(all_vals), max(all_vals)
+        span = hi - lo if hi > lo else max(abs(hi) * 0.01, 1e-9)
+        ax.set_ylim(lo - 0.6 * span, hi + 0.6 * span)
+        if lo - 0.6 * span > 0 or hi + 0.6 * span < 0:
+            ylabel += " (axis not from 0)"
+    ax.set_ylabel(ylabel)
+    # outside the axes, so the legend never covers a bar
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              title="backend", title_fontsize=8)
+    ax.set_title(f"backends compared: {metric.value}")
+    return fig
+
+
+def plot_latency_validation(validation, ax=None):
+    """Measured vs predicted latency of whole networks, with the identity and the fitted line.
+
+    Parameters
+    ----------
+    validation : LatencyValidation
+        From :func:`binas_opt.models.latency_validation.validate_latency` (anything with
+        ``predicted``, ``measured``, ``measured_iqr``, ``slope``, ``intercept``, ``pearson_r``
+        and ``mape``).
+    ax : matplotlib Axes, optional
+        Draw into it (its figure is returned).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Error bars are half the interquartile range of each network's repeats.
+    """
+    if ax is None:
+        fig = _figure(figsize=(4.5, 4.5), layout="constrained")
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    v = validation
+    lo = float(min(v.predicted.min(), v.measured.min()))
+    hi = float(max(v.predicted.max(), v.measured.max()))
+    ax.errorbar(v.predicted, v.measured, yerr=v.measured_iqr / 2, fmt="o", ms=4, label="networks")
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = predicted")
+    ax.plot([lo, hi], [v.slope * lo + v.intercept, v.slope * hi + v.intercept], "r-", lw=1,
+            label=f"fit: {v.slope:.2f}x {v.intercept:+.2f}")
+    ax.set_xlabel("predicted latency (ms)")
+    ax.set_ylabel("measured latency (ms)")
+    ax.set_title(f"r = {v.pearson_r:.3f}, MAPE = {v.mape:.1f}%")
     ax.legend(fontsize=8)
-    ax.set_title(f"backends compared: {metric}")
     return fig

@@ -123,10 +123,7 @@ def _truth_arrays(space: SearchSpace, depths, ops, field: str = "mean_acc") -> n
 
 def true_accuracies(space: SearchSpace, archs) -> np.ndarray:
     """Benchmark mean accuracy of each architecture (vectorised)."""
-    archs = list(archs)
-    depths = np.array([a.depths for a in archs])
-    ops = np.array([np.concatenate(a.ops) for a in archs])
-    return _truth_arrays(space, depths, ops)
+    return _truth_arrays(space, *space.encoding.to_arrays(archs))
 
 
 def _exact_table(space: SearchSpace, field: str, name: str, unit: str) -> Table:

@@ -36,15 +36,31 @@ import numpy as np
 import scipy.sparse as sp
 
 from binas_opt.model.architecture import Architecture
+from binas_opt.model.choices import Choice
 from binas_opt.model.space import SearchSpace
 from binas_opt.model.table import Table
 
-__all__ = ["fit_table", "TableFit", "design_matrix", "as_arrays"]
+__all__ = ["fit_table", "TableFit", "Gauge", "Unseen", "design_matrix", "as_arrays"]
 
 log = logging.getLogger("binas_opt")
 
-_GAUGES = ("min", "mean")
-_UNSEEN = ("mean", "max", "min", "zero")
+
+class Gauge(Choice):
+    """Canonical representation of a fitted table (see the module docstring)."""
+
+    MIN = "min"  #: the cheapest op of every block and the smallest depth value of a stage are 0
+    MEAN = "mean"  #: op and depth entries average to 0 per block and per stage
+
+
+class Unseen(Choice):
+    """Value given to ops never seen active, relative to the seen ops of their block."""
+
+    MEAN = "mean"
+    MAX = "max"  #: conservative for resource tables
+    MIN = "min"
+    ZERO = "zero"
+
+
 _DENSE_LIMIT = 40_000_000  # n * p above which the normal equations are used instead of an SVD
 
 
@@ -57,7 +73,7 @@ def as_arrays(space: SearchSpace, architectures) -> tuple[np.ndarray, np.ndarray
             and isinstance(architectures[0], np.ndarray)):
         depths = np.asarray(architectures[0], dtype=np.int64).reshape(-1, space.n_stages)
         ops = np.asarray(architectures[1], dtype=np.int64)
-        n_blocks = int(space.block_stage.size)
+        n_blocks = space.encoding.n_blocks
         if ops.ndim != 2 or ops.shape != (len(depths), n_blocks):
             raise ValueError(
                 f"architectures: ops has shape {ops.shape}, expected ({len(depths)}, {n_blocks})"
@@ -72,14 +88,12 @@ def as_arrays(space: SearchSpace, architectures) -> tuple[np.ndarray, np.ndarray
                 "(depths, ops) pair of integer arrays"
             )
         space.validate(a, name=f"architectures[{i}]")
-    depths = np.asarray([a.depths for a in archs], dtype=np.int64).reshape(len(archs), -1)
-    ops = np.asarray([np.concatenate([np.asarray(o) for o in a.ops]) for a in archs],
-                     dtype=np.int64).reshape(len(archs), -1)
-    return depths, ops
+    return space.encoding.to_arrays(archs)
 
 
 def _check_arrays(space: SearchSpace, depths: np.ndarray, ops: np.ndarray) -> None:
-    lut = space._depth_lookup
+    enc = space.encoding
+    lut = enc.depth_lookup
     bad_d = (depths < 0) | (depths >= lut.shape[1])
     bad_d |= lut[np.arange(space.n_stages)[None, :], np.clip(depths, 0, lut.shape[1] - 1)] < 0
     if bad_d.any():
@@ -88,11 +102,11 @@ def _check_arrays(space: SearchSpace, depths: np.ndarray, ops: np.ndarray) -> No
             f"architectures: row {i} has depth {depths[i, s]} in {space.stage_name(s)}, allowed "
             f"{space.stages[s].depths}"
         )
-    n_ops = np.concatenate([np.asarray(st.num_ops) for st in space.stages])
+    n_ops = enc.block_num_ops
     bad_o = (ops < 0) | (ops >= n_ops[None, :])
     if bad_o.any():
         i, j = np.argwhere(bad_o)[0]
-        s, b = int(space.block_stage[j]), int(space.block_position[j])
+        s, b = int(enc.block_stage[j]), int(enc.block_position[j])
         raise ValueError(
             f"architectures: row {i} has op index {ops[i, j]} in {space.stage_name(s)} block {b}, "
             f"expected [0, {n_ops[j]})"
@@ -144,7 +158,7 @@ class TableFit:
     unseen_alpha : ndarray of int
         Op entries never seen in an active block; filled according to ``unseen``.
     ridge : float
-    gauge : str
+    gauge : Gauge
     """
 
     table: Table
@@ -160,7 +174,7 @@ class TableFit:
     unidentifiable_beta: np.ndarray
     unseen_alpha: np.ndarray
     ridge: float
-    gauge: str
+    gauge: Gauge
 
     @property
     def n_samples(self) -> int:
@@ -263,28 +277,24 @@ class _Gauge:
     be applied to null-space directions for the identifiability diagnostics.
     """
 
-    def __init__(self, space: SearchSpace, kind: str, g: np.ndarray, a: np.ndarray,
+    def __init__(self, space: SearchSpace, kind: Gauge, g: np.ndarray, a: np.ndarray,
                  seen: np.ndarray):
         self.space, self.kind, self.seen = space, kind, seen
-        idx = space.index
-        self.starts = space._block_offsets
-        n_ops = np.concatenate([np.asarray(st.num_ops) for st in space.stages])
-        self.block_of_alpha = np.repeat(np.arange(n_ops.size), n_ops)
+        idx = space.encoding
+        self.starts = idx.alpha_ptr[:-1]
+        self.block_of_alpha = idx.block_of_alpha
         # keeps_active[j, k]: block k is active at depth option j
-        self.keeps_active = (
-            (idx.beta_stage[:, None] == space.block_stage[None, :])
-            & (idx.beta_depth[:, None] > space.block_position[None, :])
-        ).astype(float)
-        if kind == "min":
-            ref = _segment_argmin(np.where(seen, a, np.inf), self.block_of_alpha, n_ops.size)
+        self.keeps_active = idx.activity_matrix().T
+        if kind is Gauge.MIN:
+            ref = _segment_argmin(np.where(seen, a, np.inf), self.block_of_alpha, idx.n_blocks)
             self.op_ref = np.where(ref >= 0, ref, self.starts)
             g_shifted = g + self.keeps_active @ a[self.op_ref]
             self.depth_ref = _segment_argmin(g_shifted, idx.beta_stage, space.n_stages)
 
     def apply(self, c: np.ndarray, g: np.ndarray, a: np.ndarray):
         """Canonicalise ``k`` parameter vectors: c (k,), g (n_beta, k), a (n_alpha, k)."""
-        bo = self.space.index.beta_offset
-        if self.kind == "min":
+        bo = self.space.encoding.beta_offset
+        if self.kind is Gauge.MIN:
             m = a[self.op_ref]
         else:
             w = self.seen.astype(float)[:, None]
@@ -292,12 +302,12 @@ class _Gauge:
             m = np.add.reduceat(a * w, self.starts, axis=0) / np.maximum(cnt, 1.0)
         a = a - m[self.block_of_alpha]
         g = g + self.keeps_active @ m
-        if self.kind == "min":
+        if self.kind is Gauge.MIN:
             dm = g[self.depth_ref]
         else:
             cnt = np.diff(np.append(bo, self.space.n_beta))[:, None]
             dm = np.add.reduceat(g, bo, axis=0) / cnt
-        g = g - dm[self.space.index.beta_stage]
+        g = g - dm[self.space.encoding.beta_stage]
         return c + dm.sum(axis=0), g, a
 
 
@@ -307,8 +317,8 @@ def fit_table(
     measurements,
     ridge: float = 0.0,
     *,
-    gauge: str = "min",
-    unseen: str = "mean",
+    gauge: Gauge | str = Gauge.MIN,
+    unseen: Unseen | str = Unseen.MEAN,
     name: str | None = None,
     unit: str | None = None,
 ) -> TableFit:
@@ -324,9 +334,9 @@ def fit_table(
     ridge : float
         Non-negative penalty ``lambda`` on the depth and op entries (the constant is not
         penalised).  ``0`` gives the minimum-norm least-squares solution.
-    gauge : {"min", "mean"}
+    gauge : Gauge or {"min", "mean"}
         Canonical representation of the fitted table (see the module docstring).
-    unseen : {"mean", "max", "min", "zero"}
+    unseen : Unseen or {"mean", "max", "min", "zero"}
         Value given to ops never seen active, relative to the seen ops of the same block.
         ``"max"`` is the conservative choice for resource tables.
     name, unit : str, optional
@@ -350,10 +360,8 @@ def fit_table(
     """
     if not isinstance(space, SearchSpace):
         raise TypeError(f"fit_table: space must be a SearchSpace, got {type(space).__name__}")
-    if gauge not in _GAUGES:
-        raise ValueError(f"fit_table: gauge must be one of {_GAUGES}, got {gauge!r}")
-    if unseen not in _UNSEEN:
-        raise ValueError(f"fit_table: unseen must be one of {_UNSEEN}, got {unseen!r}")
+    gauge = Gauge.parse(gauge, "fit_table: gauge")
+    unseen = Unseen.parse(unseen, "fit_table: unseen")
     ridge = float(ridge)
     if not np.isfinite(ridge) or ridge < 0:
         raise ValueError(f"fit_table: ridge must be a finite number >= 0, got {ridge}")
@@ -378,21 +386,20 @@ def fit_table(
     g, a = coef[:n_beta].copy(), coef[n_beta:].copy()
 
     # fill ops never seen active, relative to the seen ops of their block
-    starts = space._block_offsets
-    n_ops = np.concatenate([np.asarray(st.num_ops) for st in space.stages])
-    blk = np.repeat(np.arange(n_ops.size), n_ops)
+    enc = space.encoding
+    starts, blk = enc.alpha_ptr[:-1], enc.block_of_alpha
     if not seen.all():
         w = seen.astype(float)
         cnt = np.add.reduceat(w, starts)
         with np.errstate(invalid="ignore"):
-            if unseen == "mean":
+            if unseen is Unseen.MEAN:
                 fill = np.add.reduceat(a * w, starts) / np.maximum(cnt, 1)
-            elif unseen == "max":
+            elif unseen is Unseen.MAX:
                 fill = np.maximum.reduceat(np.where(seen, a, -np.inf), starts)
-            elif unseen == "min":
+            elif unseen is Unseen.MIN:
                 fill = np.minimum.reduceat(np.where(seen, a, np.inf), starts)
             else:
-                fill = np.zeros(n_ops.size)
+                fill = np.zeros(enc.n_blocks)
         fill = np.where(cnt > 0, fill, 0.0)
         a = np.where(seen, a, fill[blk])
 
@@ -419,7 +426,7 @@ def fit_table(
     resid = y - pred
     rank = int(svals.size) + 1
     n_params = 1 + n_beta + space.n_alpha
-    n_ident = n_params - int(space.block_stage.size) - space.n_stages
+    n_ident = n_params - enc.n_blocks - space.n_stages
     cond = float(svals[0] / svals[-1]) if svals.size else float("inf")
     fit = TableFit(
         table=table, r2=_r2(y, pred), residuals=resid,

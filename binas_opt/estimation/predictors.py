@@ -40,40 +40,48 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.stats
 
-from binas_opt.estimation.fitting import as_arrays, design_matrix, fit_table
+from binas_opt.estimation.fitting import Gauge, as_arrays, design_matrix, fit_table
+from binas_opt.model.choices import Choice
 from binas_opt.model.quadratic import QuadraticForm
 from binas_opt.model.space import SearchSpace
 from binas_opt.model.table import Table
 
 __all__ = [
     "fit_additive", "fit_bilinear", "fit_quadratic", "fit_predictor", "evaluate_predictor",
-    "PredictorScore", "randomize_inactive", "encode_arrays", "PREDICTOR_KINDS",
+    "PredictorScore", "randomize_inactive", "encode_arrays", "PredictorKind", "InactiveOps",
 ]
 
 log = logging.getLogger("binas_opt")
 
-PREDICTOR_KINDS = ("additive", "bilinear", "quadratic")
+
+class PredictorKind(Choice):
+    """The fitted predictors of :func:`fit_predictor`."""
+
+    ADDITIVE = "additive"  #: :func:`fit_additive`
+    BILINEAR = "bilinear"  #: :func:`fit_bilinear`
+    QUADRATIC = "quadratic"  #: :func:`fit_quadratic`
+
+
+class InactiveOps(Choice):
+    """What the bilinear and quadratic fits see as the ops of inactive blocks (module docstring)."""
+
+    RANDOM = "random"  #: redrawn uniformly (seeded)
+    AS_GIVEN = "as_given"  #: the op indices of the samples
+
+
 _RIDGE_GRID = np.logspace(-6, 3, 28)
 
 
 # ---------------------------------------------------------------------------------- helpers
 def encode_arrays(space: SearchSpace, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
     """Dense 0/1 rows ``x = (alpha, beta)`` of a ``(depths, ops)`` pair (vectorised)."""
-    ai, bi = space.indices_from_arrays(depths, ops)
-    x = np.zeros((ai.shape[0], space.n_vars))
-    rows = np.arange(ai.shape[0])[:, None]
-    x[rows, ai] = 1.0
-    x[rows, space.n_alpha + bi] = 1.0
-    return x
+    return space.encoding.one_hot(depths, ops)
 
 
 def randomize_inactive(space: SearchSpace, depths: np.ndarray, ops: np.ndarray,
                        rng: np.random.Generator | int | None = 0) -> np.ndarray:
     """A copy of ``ops`` with the op of every inactive block drawn uniformly at random."""
-    rng = np.random.default_rng(rng)
-    n_ops = np.concatenate([np.asarray(st.num_ops) for st in space.stages])
-    draw = np.floor(rng.random(ops.shape) * n_ops[None, :]).astype(np.int64)
-    return np.where(space.active_mask(depths), ops, draw)
+    return space.encoding.randomize_inactive(depths, ops, rng)
 
 
 def _targets(y, n: int, where: str) -> np.ndarray:
@@ -175,18 +183,18 @@ def _kernel_ridge(y: np.ndarray, ridge: float | None, *, kernel=None,
 def _prepare(space, architectures, accuracies, inactive, seed, where):
     if not isinstance(space, SearchSpace):
         raise TypeError(f"{where}: space must be a SearchSpace, got {type(space).__name__}")
-    if inactive not in ("random", "as_given"):
-        raise ValueError(f"{where}: inactive must be 'random' or 'as_given', got {inactive!r}")
+    inactive = InactiveOps.parse(inactive, f"{where}: inactive")
     depths, ops = as_arrays(space, architectures)
     y = _targets(accuracies, len(depths), where)
-    if inactive == "random":
+    if inactive is InactiveOps.RANDOM:
         ops = randomize_inactive(space, depths, ops, seed)
     return depths, ops, y
 
 
 # ---------------------------------------------------------------------------------- fits
 def fit_additive(space: SearchSpace, architectures, accuracies, ridge: float | str = "auto", *,
-                 name: str = "accuracy", unit: str | None = "%", gauge: str = "mean") -> Table:
+                 name: str = "accuracy", unit: str | None = "%",
+                 gauge: Gauge | str = Gauge.MEAN) -> Table:
     """Additive predictor: a Table fitted by (ridge) least squares.
 
     Parameters
@@ -197,7 +205,7 @@ def fit_additive(space: SearchSpace, architectures, accuracies, ridge: float | s
     ridge : float or "auto"
         Penalty on depth and op entries; ``"auto"`` picks it by leave-one-out cross-validation.
     name, unit : str
-    gauge : {"mean", "min"}
+    gauge : Gauge or {"mean", "min"}
         Representation of the table (see :mod:`binas_opt.estimation.fitting`); ``"mean"`` makes every
         op's value its contribution relative to the block's average.
 
@@ -216,7 +224,8 @@ def fit_additive(space: SearchSpace, architectures, accuracies, ridge: float | s
 
 
 def fit_bilinear(space: SearchSpace, architectures, accuracies, ridge: float | str = "auto", *,
-                 same_stage: bool = False, inactive: str = "random", seed: int = 0,
+                 same_stage: bool = False, inactive: InactiveOps | str = InactiveOps.RANDOM,
+                 seed: int = 0,
                  name: str = "accuracy", unit: str | None = "%") -> QuadraticForm:
     """The paper's fitted bilinear predictor ``c + p.x + alpha^T Q beta`` (closed form).
 
@@ -225,7 +234,7 @@ def fit_bilinear(space: SearchSpace, architectures, accuracies, ridge: float | s
     same_stage : bool
         Only products of an op with a depth option of its own stage (a Table's structure plus
         a linear term on inactive blocks); default all ``alpha x beta`` products, as the paper.
-    inactive : {"random", "as_given"}
+    inactive : InactiveOps or {"random", "as_given"}
         See the module docstring.
     seed : int
         Seed of the inactive-op redraw.
@@ -241,7 +250,8 @@ def fit_bilinear(space: SearchSpace, architectures, accuracies, ridge: float | s
     x = encode_arrays(space, depths, ops)
     na = space.n_alpha
     a_, b_ = x[:, :na], x[:, na:]
-    pair_mask = (space.index.alpha_stage[:, None] == space.index.beta_stage[None, :]
+    enc = space.encoding
+    pair_mask = (enc.alpha_stage[:, None] == enc.beta_stage[None, :]
                  if same_stage else np.ones((na, space.n_beta), dtype=bool))
 
     def features():
@@ -252,13 +262,14 @@ def fit_bilinear(space: SearchSpace, architectures, accuracies, ridge: float | s
     log.debug("fit_bilinear: ridge %.3g, LOO MSE %.4g", fit.ridge, fit.loo_mse)
     q = a_.T @ (fit.coef[:, None] * b_)
     if same_stage:
-        q = q * (space.index.alpha_stage[:, None] == space.index.beta_stage[None, :])
+        q = q * pair_mask
     w = sp.bmat([[None, sp.csr_matrix(q)], [sp.csr_matrix((space.n_beta, na)), None]]).tocsr()
     return QuadraticForm(space, fit.const, x.T @ fit.coef, w, name=name, unit=unit)
 
 
 def fit_quadratic(space: SearchSpace, architectures, accuracies, ridge: float | str = "auto", *,
-                  inactive: str = "random", seed: int = 0, name: str = "accuracy",
+                  inactive: InactiveOps | str = InactiveOps.RANDOM, seed: int = 0,
+                  name: str = "accuracy",
                   unit: str | None = "%") -> QuadraticForm:
     """The paper's fitted quadratic predictor ``c + p.x + sum_{i<j} W_ij x_i x_j`` (closed form).
 
@@ -286,12 +297,14 @@ def fit_quadratic(space: SearchSpace, architectures, accuracies, ridge: float | 
     return QuadraticForm(space, fit.const, x.T @ fit.coef, w, name=name, unit=unit)
 
 
-def fit_predictor(kind: str, space: SearchSpace, architectures, accuracies, **kwargs):
-    """Dispatch to :func:`fit_additive`, :func:`fit_bilinear` or :func:`fit_quadratic`."""
-    fns = {"additive": fit_additive, "bilinear": fit_bilinear, "quadratic": fit_quadratic}
-    if kind not in fns:
-        raise ValueError(f"unknown predictor kind {kind!r}; valid: {list(fns)}")
-    return fns[kind](space, architectures, accuracies, **kwargs)
+def fit_predictor(kind: PredictorKind | str, space: SearchSpace, architectures, accuracies,
+                  **kwargs):
+    """Dispatch to :func:`fit_additive`, :func:`fit_bilinear` or :func:`fit_quadratic`
+    (``kind``: a :class:`PredictorKind`)."""
+    fns = {PredictorKind.ADDITIVE: fit_additive, PredictorKind.BILINEAR: fit_bilinear,
+           PredictorKind.QUADRATIC: fit_quadratic}
+    return fns[PredictorKind.parse(kind, "fit_predictor: kind")](space, architectures, accuracies,
+                                                                 **kwargs)
 
 
 # ---------------------------------------------------------------------------------- scores

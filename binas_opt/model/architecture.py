@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from binas_opt.io.serialization import reject_unknown_keys, require
+from binas_opt.model.checks import as_int
+
 if TYPE_CHECKING:
     from binas_opt.model.space import SearchSpace
 
@@ -19,7 +22,8 @@ class Architecture:
     Parameters
     ----------
     depths : sequence of int
-        Number of active blocks of every stage.
+        Number of active blocks of every stage.  Integers: numpy integers and integral floats
+        (``2.0``) are read as ints; ``2.5``, bools and strings are refused, never truncated.
     ops : sequence of sequences of int
         ``ops[s][b]`` is the op index of block ``b`` of stage ``s``; blocks ``b >= depths[s]``
         are inactive and their index does not change the network (``canonical()`` sets it to 0).
@@ -36,9 +40,13 @@ class Architecture:
 
     def __init__(self, depths: Sequence[int], ops: Sequence[Sequence[int]]):
         try:
-            d = tuple(int(x) for x in depths)
-            o = tuple(tuple(int(v) for v in row) for row in ops)
-        except (TypeError, ValueError) as exc:
+            d = tuple(x if type(x) is int else as_int(x, f"Architecture: depths[{s}]")
+                      for s, x in enumerate(depths))
+            o = tuple(tuple(v if type(v) is int else as_int(v, f"Architecture: ops[{s}][{b}]")
+                            for b, v in enumerate(row)) for s, row in enumerate(ops))
+        except TypeError as exc:
+            if "Architecture:" in str(exc):
+                raise
             raise TypeError(
                 "Architecture: depths must be a sequence of ints and ops a sequence of "
                 f"sequences of ints, got depths={depths!r}, ops={ops!r}"
@@ -69,7 +77,10 @@ class Architecture:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Architecture:
-        return cls(d["depths"], d["ops"])
+        where = "Architecture.from_dict"
+        reject_unknown_keys(d, ("depths", "ops"), where)
+        return cls(require(d, "depths", where, "a list of ints, one per stage"),
+                   require(d, "ops", where, "a list of per-stage lists of op indices"))
 
     def to_string(self, space: SearchSpace) -> str:
         """The architecture as a timm / BINAS ``arch_def`` string (MobileNetV3-style spaces)."""

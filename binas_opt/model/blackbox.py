@@ -87,9 +87,4 @@ class BlackBox:
         return self.evaluate_x(self.space.encode_x(archs))
 
     def evaluate_arrays(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
-        ai, bi = self.space.indices_from_arrays(depths, ops)
-        x = np.zeros((ai.shape[0], self.space.n_vars))
-        rows = np.arange(ai.shape[0])[:, None]
-        x[rows, ai] = 1.0
-        x[rows, self.space.n_alpha + bi] = 1.0
-        return self.evaluate_x(x)
+        return self.evaluate_x(self.space.encoding.one_hot(depths, ops))

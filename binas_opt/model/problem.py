@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from binas_opt.io.serialization import reject_unknown_keys, require
 from binas_opt.model.architecture import Architecture
 from binas_opt.model.blackbox import BlackBox
+from binas_opt.model.choices import Choice, ObjectiveSense
+from binas_opt.model.exact import round_down, round_up
 from binas_opt.model.quadratic import QuadraticForm
 from binas_opt.model.space import SearchSpace
-from binas_opt.model.table import Constraint, Table
+from binas_opt.model.table import Constraint, Sense, Table
 
-__all__ = ["Problem", "ObjectiveKind", "FEASIBILITY_RTOL"]
-
-#: Relative tolerance of the budget check, only to absorb floating-point summation order.
-FEASIBILITY_RTOL = 1e-9
+__all__ = ["Problem", "ObjectiveKind"]
 
 
-class ObjectiveKind(StrEnum):
+class ObjectiveKind(Choice):
     """Algebraic structure of an objective, which decides which backends accept it."""
 
     TABLE = "table"
@@ -51,15 +52,17 @@ class Problem:
         A module or callable is wrapped in :class:`~binas_opt.BlackBox`.
     constraints : sequence of Constraint
         E.g. ``[latency <= 40, params <= 5e6]``; names must be unique.
-    sense : {"max", "min"}
+    sense : ObjectiveSense or {"max", "min"}
+        Stored as :class:`~binas_opt.ObjectiveSense` (which compares equal to its string).
     """
 
     space: SearchSpace
     objective: Objective
     constraints: tuple[Constraint, ...]
-    sense: str
+    sense: ObjectiveSense
 
-    def __init__(self, space, objective, constraints: Sequence[Constraint] = (), sense: str = "max"):
+    def __init__(self, space, objective, constraints: Sequence[Constraint] = (),
+                 sense: ObjectiveSense | str = ObjectiveSense.MAX):
         if not isinstance(space, SearchSpace):
             raise TypeError(f"Problem: space must be a SearchSpace, got {type(space).__name__}")
         if not isinstance(objective, (Table, QuadraticForm, BlackBox)):
@@ -71,8 +74,7 @@ class Problem:
             objective = BlackBox(space, objective)
         if objective.space != space:
             raise ValueError("Problem: the objective was built for a different search space")
-        if sense not in ("max", "min"):
-            raise ValueError(f"Problem: sense must be 'max' or 'min', got {sense!r}")
+        sense = ObjectiveSense.parse(sense, "Problem: sense")
         if isinstance(constraints, Constraint):
             constraints = [constraints]
         constraints = tuple(constraints)
@@ -102,7 +104,7 @@ class Problem:
     @property
     def sign(self) -> float:
         """+1 for ``max``, -1 for ``min``: ``sign * objective`` is maximised."""
-        return 1.0 if self.sense == "max" else -1.0
+        return self.sense.sign
 
     @property
     def budgets(self) -> dict[str, float]:
@@ -133,8 +135,10 @@ class Problem:
         return float(self.objective(arch))
 
     def resources(self, arch: Architecture) -> dict[str, float]:
-        """Value of every constrained table on ``arch``."""
-        return {c.name: float(c.table(arch)) for c in self.constraints}
+        """Value of every constrained table on ``arch``: the exact sum of its entries,
+        correctly rounded to a float (so ``resources[k] <= budget`` whenever the budget holds
+        exactly, see :meth:`excess`)."""
+        return {c.name: float(c.table.exact_value(arch)) for c in self.constraints}
 
     def resource_matrix(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
         """``(n, n_constraints)`` values of the constrained tables (vectorised)."""
@@ -143,35 +147,56 @@ class Problem:
         return np.stack([c.table.evaluate_arrays(depths, ops) for c in self.constraints], axis=1)
 
     def feasible_mask(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
-        """Which rows satisfy every constraint (up to :data:`FEASIBILITY_RTOL`)."""
-        vals = self.resource_matrix(depths, ops)
-        if vals.shape[1] == 0:
-            return np.ones(len(depths), dtype=bool)
-        le = np.array([c.sense == "<=" for c in self.constraints])
-        b = np.array([c.budget for c in self.constraints])
-        tol = FEASIBILITY_RTOL * np.maximum(1.0, np.abs(b))
-        ok = np.where(le, vals <= b + tol, vals >= b - tol)
-        return ok.all(axis=1)
+        """Which rows satisfy every constraint, decided exactly (:meth:`Table.within`)."""
+        ok = np.ones(len(depths), dtype=bool)
+        for c in self.constraints:
+            ok &= c.table.within(depths, ops, c.budget, upper=c.sense is Sense.LE)
+        return ok
 
-    def violations(self, arch: Architecture) -> dict[str, float]:
-        """Constraints broken by ``arch``, with the amount by which each is exceeded."""
+    def excess(self, arch: Architecture) -> dict[str, Fraction]:
+        """The exact amount by which ``arch`` exceeds each budget it breaks (none: feasible).
+
+        A budget holds when the exact rational sum of the entries ``arch`` uses is at most the
+        budget (at least, for ``>=``): no tolerance, at any magnitude.
+        """
         out = {}
         for c in self.constraints:
-            v = float(c.table(arch))
-            excess = -c.slack(v)
-            if excess > FEASIBILITY_RTOL * max(1.0, abs(c.budget)):
-                out[c.name] = excess
+            value = c.table.exact_value(arch)
+            over = value - Fraction(c.budget) if c.sense is Sense.LE else Fraction(c.budget) - value
+            if over > 0:
+                out[c.name] = over
         return out
 
+    def violations(self, arch: Architecture) -> dict[str, float]:
+        """Constraints broken by ``arch`` (exactly, see :meth:`excess`), with the excess as a
+        float rounded up (never 0 for a broken budget)."""
+        return {k: max(round_up(v), math.ulp(0.0)) for k, v in self.excess(arch).items()}
+
     def is_feasible(self, arch: Architecture) -> bool:
-        return not self.violations(arch)
+        return not self.excess(arch)
+
+    def exact_min_resources(self) -> dict[str, Fraction]:
+        """Exact smallest achievable value of every ``<=`` resource (largest for ``>=``)."""
+        return {c.name: c.table.exact_extreme(upper=c.sense is not Sense.LE)
+                for c in self.constraints}
 
     def min_resources(self) -> dict[str, float]:
-        """Exact smallest achievable value of every ``<=`` resource (largest for ``>=``)."""
-        return {
-            c.name: c.table.min_value() if c.sense == "<=" else c.table.max_value()
-            for c in self.constraints
-        }
+        """Smallest achievable value of every ``<=`` resource (largest for ``>=``), rounded
+        outwards: a budget set to it is always achievable."""
+        return {c.name: round_up(v) if c.sense is Sense.LE else round_down(v)
+                for c, v in zip(self.constraints, self.exact_min_resources().values(), strict=True)}
+
+    def impossible_budgets(self) -> dict[str, float]:
+        """The budgets no architecture meets on its own (a proof of infeasibility), with the
+        smallest achievable value of each (:meth:`min_resources`)."""
+        exact = self.exact_min_resources()
+        rounded = self.min_resources()
+        out = {}
+        for c in self.constraints:
+            b = Fraction(c.budget)
+            if (b < exact[c.name]) if c.sense is Sense.LE else (b > exact[c.name]):
+                out[c.name] = rounded[c.name]
+        return out
 
     # ---------------------------------------------------------------- io
     def to_dict(self) -> dict[str, Any]:
@@ -185,24 +210,30 @@ class Problem:
                 {"table": c.table.to_dict(), "budget": c.budget, "sense": c.sense.value}
                 for c in self.constraints
             ],
-            "sense": self.sense,
+            "sense": self.sense.value,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Problem:
-        space = SearchSpace.from_dict(d["space"])
-        o = dict(d["objective"])
-        kind = ObjectiveKind(o.pop("kind"))
+        where = "Problem.from_dict"
+        reject_unknown_keys(d, ("space", "objective", "constraints", "sense"), where)
+        space = SearchSpace.from_dict(require(d, "space", where, "the search space object"))
+        o = require(d, "objective", where, "a table or quadratic-form object with 'kind'")
+        kind = require(o, "kind", f"{where}: objective", "'table' or 'quadratic'")
+        o = {k: v for k, v in o.items() if k != "kind"}
+        kind = ObjectiveKind.parse(kind, "Problem.from_dict: objective kind")
         if kind is ObjectiveKind.TABLE:
             objective = Table.from_dict(o, space)
         elif kind is ObjectiveKind.QUADRATIC:
             objective = QuadraticForm.from_dict(o, space)
         else:
             raise ValueError("a black-box objective cannot be read from JSON")
-        cons = [
-            Constraint(Table.from_dict(c["table"], space), c["budget"], c.get("sense", "<="))
-            for c in d.get("constraints", [])
-        ]
+        cons = []
+        for c in d.get("constraints", []):
+            cw = f"{where}: constraint"
+            reject_unknown_keys(c, ("table", "budget", "sense"), cw)
+            cons.append(Constraint(Table.from_dict(require(c, "table", cw, "a table object"), space),
+                                   require(c, "budget", cw, "a number"), c.get("sense", "<=")))
         return cls(space, objective, cons, d.get("sense", "max"))
 
     def __repr__(self) -> str:

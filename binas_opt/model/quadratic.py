@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from binas_opt.io.serialization import reject_unknown_keys, require
 from binas_opt.model.architecture import Architecture
 from binas_opt.model.space import SearchSpace
 
@@ -85,20 +86,13 @@ class QuadraticForm:
         return float(self.evaluate([arch])[0])
 
     def evaluate(self, archs: Sequence[Architecture]) -> np.ndarray:
-        ai, bi = self.space.indices(archs)
-        return self._evaluate_idx(ai, bi)
+        return self.evaluate_arrays(*self.space.encoding.to_arrays(archs))
 
     def evaluate_arrays(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
-        ai, bi = self.space.indices_from_arrays(depths, ops)
-        return self._evaluate_idx(ai, bi)
-
-    def _evaluate_idx(self, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
-        cols = np.hstack([ai, self.space.n_alpha + bi])
-        n, k = cols.shape
-        x = sp.csr_matrix((np.ones(n * k), (np.repeat(np.arange(n), k), cols.ravel())),
-                          shape=(n, self.space.n_vars))
+        enc = self.space.encoding
+        x = enc.one_hot(depths, ops, sparse=True)
         quad = np.asarray((x @ self.W).multiply(x).sum(axis=1)).ravel()
-        return self.const + self.p[cols].sum(axis=1) + quad
+        return self.const + self.p[enc.x_indices(depths, ops)].sum(axis=1) + quad
 
     def evaluate_x(self, x: np.ndarray) -> np.ndarray:
         """The form on (possibly fractional) rows of ``x``."""
@@ -120,9 +114,17 @@ class QuadraticForm:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], space: SearchSpace) -> QuadraticForm:
+        where = "QuadraticForm.from_dict"
+        reject_unknown_keys(d, ("const", "p", "W", "name", "unit"), where)
         n = space.n_vars
-        w = sp.coo_matrix((d["W"]["data"], (d["W"]["row"], d["W"]["col"])), shape=(n, n))
-        return cls(space, d["const"], d["p"], w, name=d.get("name"), unit=d.get("unit"))
+        wd = require(d, "W", where, "an object with lists 'row', 'col', 'data'")
+        reject_unknown_keys(wd, ("row", "col", "data"), f"{where}: W")
+        w = sp.coo_matrix((require(wd, "data", f"{where}: W", "a list of numbers"),
+                           (require(wd, "row", f"{where}: W", "a list of ints"),
+                            require(wd, "col", f"{where}: W", "a list of ints"))), shape=(n, n))
+        return cls(space, require(d, "const", where, "a number"),
+                   require(d, "p", where, "a list of numbers"), w,
+                   name=d.get("name"), unit=d.get("unit"))
 
     def equals(self, other) -> bool:
         return (

@@ -5,19 +5,26 @@ one-hot vector for *every* block (active or not); ``beta`` concatenates, over (s
 option), a one-hot vector per stage.  The activity of block ``b`` (0-based) of stage ``s`` is
 
 .. math:: \\pi_{s,b}(\\beta) = \\sum_{d \\in D_s,\\ d > b} \\beta_{s,d}.
+
+Every index map of the encoding lives in :class:`~binas_opt.model.encoding.Encoding`
+(:attr:`SearchSpace.encoding`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from binas_opt.io.serialization import reject_unknown_keys, require
 from binas_opt.model.architecture import Architecture
+from binas_opt.model.checks import as_int, as_label
+from binas_opt.model.encoding import Encoding, EncodingIndex
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -28,13 +35,16 @@ __all__ = ["Stage", "FixedPart", "SearchSpace", "EncodingIndex"]
 def _as_label_tuple(labels: Sequence[Any], where: str) -> tuple[str, ...]:
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise TypeError(f"{where}: expected a sequence of op labels, got {labels!r}")
-    out = tuple(str(x) for x in labels)
+    out = tuple(as_label(x, f"{where}[{i}]") for i, x in enumerate(labels))
     if not out:
         raise ValueError(f"{where}: the list of op choices is empty")
     if len(set(out)) != len(out):
         dup = sorted({x for x in out if out.count(x) > 1})
         raise ValueError(f"{where}: duplicate op labels {dup}")
     return out
+
+
+_STAGE_KEYS = ("depths", "ops", "name", "channels", "stride", "activation")
 
 
 @dataclass(frozen=True, init=False)
@@ -45,13 +55,18 @@ class Stage:
     ----------
     depths : sequence of int
         Allowed numbers of active blocks, e.g. ``(2, 3, 4)``; ``max_depth = max(depths)``.
+        Integers (an integral float such as ``2.0`` is read as ``2``; ``2.7`` is refused, not
+        truncated).
     ops : sequence of str, or sequence of sequences of str
         Op labels shared by every block, or one list of labels per block (``max_depth`` lists).
+        A label is a non-empty string (an int is read as its decimal string); None, bools
+        and floats are refused.
     name : str, optional
         A name for messages and plots.
     channels, stride, activation
-        Optional MobileNetV3 metadata (output channels, stride of the first block, ``"relu"`` or
-        ``"hswish"``) used by architecture strings, analytic resource tables and the PyTorch side.
+        Optional MobileNetV3 metadata (output channels >= 1, stride >= 1 of the first block,
+        ``"relu"`` or ``"hswish"``) used by architecture strings, analytic resource tables and
+        the PyTorch side.
     """
 
     depths: tuple[int, ...]
@@ -63,10 +78,9 @@ class Stage:
 
     def __init__(self, depths, ops, name=None, channels=None, stride=1, activation="hswish"):
         where = f"Stage {name!r}" if name else "Stage"
-        try:
-            d = tuple(int(x) for x in depths)
-        except TypeError as exc:
-            raise TypeError(f"{where}: depths must be a sequence of ints, got {depths!r}") from exc
+        if isinstance(depths, (str, bytes)) or not hasattr(depths, "__iter__"):
+            raise TypeError(f"{where}: depths must be a sequence of ints, got {depths!r}")
+        d = tuple(as_int(x, f"{where}: depths[{i}]") for i, x in enumerate(depths))
         if not d:
             raise ValueError(f"{where}: depths is empty")
         if any(x < 1 for x in d):
@@ -93,8 +107,9 @@ class Stage:
         object.__setattr__(self, "depths", d)
         object.__setattr__(self, "ops", per_block)
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "channels", None if channels is None else int(channels))
-        object.__setattr__(self, "stride", int(stride))
+        channels = None if channels is None else as_int(channels, f"{where}: channels", ge=1)
+        object.__setattr__(self, "channels", channels)
+        object.__setattr__(self, "stride", as_int(stride, f"{where}: stride", ge=1))
         object.__setattr__(self, "activation", activation)
 
     @property
@@ -127,7 +142,11 @@ class Stage:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Stage:
-        return cls(**d)
+        where = "Stage.from_dict"
+        reject_unknown_keys(d, _STAGE_KEYS, where)
+        return cls(require(d, "depths", where, "a list of ints"),
+                   require(d, "ops", where, "a list of op labels (or one list per block)"),
+                   **{k: d[k] for k in _STAGE_KEYS[2:] if k in d})
 
 
 @dataclass(frozen=True)
@@ -162,35 +181,11 @@ class FixedPart:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FixedPart:
+        reject_unknown_keys(d, [f.name for f in dataclasses.fields(cls)], "FixedPart.from_dict")
         d = dict(d)
         d["prefix"] = tuple(d.get("prefix", ()))
         d["suffix"] = tuple(d.get("suffix", ()))
         return cls(**d)
-
-
-@dataclass(frozen=True)
-class EncodingIndex:
-    """Flat index arrays of a space's encoding (computed once per space).
-
-    Attributes
-    ----------
-    alpha_offset : ndarray, shape (n_stages, max_blocks)
-        Position in ``alpha`` of op 0 of block (s, b); -1 where the block does not exist.
-    beta_offset : ndarray, shape (n_stages,)
-        Position in ``beta`` of the first depth option of stage s.
-    alpha_stage, alpha_block, alpha_op : ndarray, shape (n_alpha,)
-        Stage, block and op of each alpha entry.
-    beta_stage, beta_depth : ndarray, shape (n_beta,)
-        Stage and depth value of each beta entry.
-    """
-
-    alpha_offset: np.ndarray
-    beta_offset: np.ndarray
-    alpha_stage: np.ndarray
-    alpha_block: np.ndarray
-    alpha_op: np.ndarray
-    beta_stage: np.ndarray
-    beta_depth: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +203,6 @@ class SearchSpace:
     stages: tuple[Stage, ...]
     fixed: FixedPart | None = None
     name: str | None = None
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __init__(self, stages: Sequence[Stage], fixed: FixedPart | None = None, name=None):
         stages = tuple(stages)
@@ -220,7 +214,6 @@ class SearchSpace:
         object.__setattr__(self, "stages", stages)
         object.__setattr__(self, "fixed", fixed)
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "_cache", {})
 
     # ------------------------------------------------------------------ equality
     def __eq__(self, other: object) -> bool:
@@ -236,13 +229,13 @@ class SearchSpace:
     def n_stages(self) -> int:
         return len(self.stages)
 
-    @cached_property
+    @property
     def n_alpha(self) -> int:
-        return int(sum(sum(s.num_ops) for s in self.stages))
+        return self.encoding.n_alpha
 
-    @cached_property
+    @property
     def n_beta(self) -> int:
-        return int(sum(len(s.depths) for s in self.stages))
+        return self.encoding.n_beta
 
     @property
     def n_vars(self) -> int:
@@ -258,35 +251,20 @@ class SearchSpace:
         return self.stages[s].name or f"stage{s}"
 
     @cached_property
-    def index(self) -> EncodingIndex:
-        n_s = self.n_stages
-        max_b = max(s.max_depth for s in self.stages)
-        a_off = -np.ones((n_s, max_b), dtype=np.int64)
-        a_stage, a_block, a_op, b_stage, b_depth, b_off = [], [], [], [], [], []
-        pos = 0
-        for si, st in enumerate(self.stages):
-            for b, n in enumerate(st.num_ops):
-                a_off[si, b] = pos
-                a_stage.append(np.full(n, si))
-                a_block.append(np.full(n, b))
-                a_op.append(np.arange(n))
-                pos += n
-        bpos = 0
-        for si, st in enumerate(self.stages):
-            b_off.append(bpos)
-            b_stage.append(np.full(len(st.depths), si))
-            b_depth.append(np.asarray(st.depths))
-            bpos += len(st.depths)
-        cat = np.concatenate
-        return EncodingIndex(
-            alpha_offset=a_off,
-            beta_offset=np.asarray(b_off, dtype=np.int64),
-            alpha_stage=cat(a_stage).astype(np.int64),
-            alpha_block=cat(a_block).astype(np.int64),
-            alpha_op=cat(a_op).astype(np.int64),
-            beta_stage=cat(b_stage).astype(np.int64),
-            beta_depth=cat(b_depth).astype(np.int64),
-        )
+    def encoding(self) -> Encoding:
+        """The space's :class:`~binas_opt.model.encoding.Encoding` (built once): every index
+        map, one-hot row, decoding and random draw of the space goes through it."""
+        return Encoding.from_stages(self.stages)
+
+    @property
+    def index(self) -> Encoding:
+        """Former name of :attr:`encoding` (the same object)."""
+        return self.encoding
+
+    @cached_property
+    def alpha_labels(self) -> tuple[str, ...]:
+        """Op label of every alpha entry."""
+        return tuple(lab for st in self.stages for labels in st.ops for lab in labels)
 
     # ------------------------------------------------------------------ validation
     def validate(self, arch: Architecture, name: str = "architecture") -> Architecture:
@@ -323,22 +301,12 @@ class SearchSpace:
     def encode(self, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
         """One-hot ``(alpha, beta)`` in the paper's layout."""
         self.validate(arch)
-        ai, bi = self.indices([arch])
-        alpha = np.zeros(self.n_alpha)
-        beta = np.zeros(self.n_beta)
-        alpha[ai[0]] = 1.0
-        beta[bi[0]] = 1.0
-        return alpha, beta
+        x = self.encode_x([arch])[0]
+        return x[: self.n_alpha], x[self.n_alpha:]
 
     def encode_x(self, archs: Sequence[Architecture]) -> np.ndarray:
         """Dense 0/1 matrix of ``x = (alpha, beta)`` rows, one per architecture."""
-        ai, bi = self.indices(archs)
-        n = len(ai)
-        x = np.zeros((n, self.n_vars))
-        rows = np.arange(n)[:, None]
-        x[rows, ai] = 1.0
-        x[rows, self.n_alpha + bi] = 1.0
-        return x
+        return self.encoding.one_hot(*self.encoding.to_arrays(archs))
 
     def indices(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the chosen entries of alpha (all blocks) and beta, per architecture.
@@ -348,48 +316,25 @@ class SearchSpace:
         alpha_idx : ndarray, shape (n, total_blocks)
         beta_idx : ndarray, shape (n, n_stages)
         """
-        archs = list(archs)
-        ops = np.asarray([np.concatenate([np.asarray(o) for o in a.ops]) for a in archs],
-                         dtype=np.int64).reshape(len(archs), -1)
-        depths = np.asarray([a.depths for a in archs], dtype=np.int64).reshape(len(archs), -1)
-        return self.indices_from_arrays(depths, ops)
+        return self.encoding.indices(*self.encoding.to_arrays(archs))
 
-    @cached_property
-    def _block_offsets(self) -> np.ndarray:
-        idx = self.index
-        return np.concatenate(
-            [idx.alpha_offset[s, : st.max_depth] for s, st in enumerate(self.stages)]
-        )
-
-    @cached_property
-    def _depth_lookup(self) -> np.ndarray:
-        """``lookup[s, d]`` = position in beta of depth ``d`` of stage ``s`` (-1 if not allowed)."""
-        max_d = max(s.max_depth for s in self.stages)
-        lut = -np.ones((self.n_stages, max_d + 1), dtype=np.int64)
-        for s, st in enumerate(self.stages):
-            lut[s, list(st.depths)] = self.index.beta_offset[s] + np.arange(len(st.depths))
-        return lut
-
-    @cached_property
+    @property
     def block_stage(self) -> np.ndarray:
         """Stage of every block in the flat block order (length ``total_blocks``)."""
-        return np.concatenate([np.full(st.max_depth, s) for s, st in enumerate(self.stages)])
+        return self.encoding.block_stage
 
-    @cached_property
+    @property
     def block_position(self) -> np.ndarray:
         """0-based position of every block within its stage."""
-        return np.concatenate([np.arange(st.max_depth) for st in self.stages])
+        return self.encoding.block_position
 
     def indices_from_arrays(self, depths: np.ndarray, ops: np.ndarray):
         """Vectorised :meth:`indices` from a depth matrix and a flat op-index matrix."""
-        alpha_idx = self._block_offsets[None, :] + ops
-        beta_idx = self._depth_lookup[np.arange(self.n_stages)[None, :], depths]
-        return alpha_idx, beta_idx
+        return self.encoding.indices(depths, ops)
 
     def active_mask(self, depths: np.ndarray) -> np.ndarray:
         """Boolean matrix (n, total_blocks): block active under each depth vector."""
-        depths = np.asarray(depths).reshape(-1, self.n_stages)
-        return self.block_position[None, :] < depths[:, self.block_stage]
+        return self.encoding.active_mask(depths)
 
     def decode(self, alpha: np.ndarray, beta: np.ndarray) -> Architecture:
         """Architecture from one-hot (or the argmax of fractional) ``alpha`` and ``beta``.
@@ -404,80 +349,29 @@ class SearchSpace:
             raise ValueError(f"decode: beta has length {beta.size}, expected {self.n_beta}")
         if not (np.all(np.isfinite(alpha)) and np.all(np.isfinite(beta))):
             raise ValueError("decode: alpha and beta must be finite")
-        idx = self.index
-        depths, ops = [], []
-        for s, st in enumerate(self.stages):
-            off = idx.beta_offset[s]
-            depths.append(st.depths[int(np.argmax(beta[off: off + len(st.depths)]))])
-            so = []
-            for b, n in enumerate(st.num_ops):
-                a0 = idx.alpha_offset[s, b]
-                so.append(int(np.argmax(alpha[a0: a0 + n])))
-            ops.append(tuple(so))
-        return Architecture(depths=tuple(depths), ops=tuple(ops))
+        return self.encoding.architecture(*self.encoding.decode(alpha, beta))
 
     # ------------------------------------------------------------------ sampling
     def sample(self, rng: np.random.Generator | int | None = None, n: int | None = None):
         """Uniform random architecture(s): depth uniform per stage, op uniform per block.
 
         Inactive blocks get op 0 (canonical).  With ``n`` returns a list of ``n`` architectures.
+        Draws with :meth:`Encoding.sample <binas_opt.model.encoding.Encoding.sample>`.
         """
-        rng = np.random.default_rng(rng)
-        count = 1 if n is None else int(n)
-        out = []
-        for _ in range(count):
-            depths, ops = [], []
-            for st in self.stages:
-                d = int(st.depths[rng.integers(len(st.depths))])
-                depths.append(d)
-                ops.append(
-                    tuple(int(rng.integers(k)) if b < d else 0 for b, k in enumerate(st.num_ops))
-                )
-            out.append(Architecture(depths=tuple(depths), ops=tuple(ops)))
-        return out[0] if n is None else out
+        archs = self.encoding.to_architectures(
+            *self.encoding.sample(rng, 1 if n is None else int(n)))
+        return archs[0] if n is None else archs
 
     def enumerate(self, limit: int = 1_000_000):
         """All canonical architectures as ``(depths, ops)`` integer matrices.
 
         Raises ``ValueError`` when the space has more than ``limit`` architectures.
         """
-        total = self.num_architectures
-        if total > limit:
-            raise ValueError(
-                f"the space has {total:.3g} architectures, more than the enumeration limit "
-                f"{limit:.3g}; use an exact backend ('milp', 'dp') instead of enumeration"
-            )
-        # per stage: list of (depth, ops-row) combinations
-        depths_cols, ops_cols = [], []
-        for st in self.stages:
-            rows_d, rows_o = [], []
-            for d in st.depths:
-                grids = np.meshgrid(*[np.arange(k) for k in st.num_ops[:d]], indexing="ij")
-                combos = np.stack([g.ravel() for g in grids], axis=1)
-                pad = np.zeros((combos.shape[0], st.max_depth - d), dtype=np.int64)
-                rows_o.append(np.hstack([combos, pad]))
-                rows_d.append(np.full(combos.shape[0], d))
-            depths_cols.append(np.concatenate(rows_d))
-            ops_cols.append(np.vstack(rows_o).astype(np.int64))
-        # cartesian product over stages
-        sizes = [len(c) for c in depths_cols]
-        grid = np.indices(sizes).reshape(len(sizes), -1)
-        depths = np.stack([depths_cols[s][grid[s]] for s in range(len(sizes))], axis=1)
-        ops = np.hstack([ops_cols[s][grid[s]] for s in range(len(sizes))])
-        return depths, ops
+        return self.encoding.enumerate(limit)
 
     def architectures_from_arrays(self, depths: np.ndarray, ops: np.ndarray) -> list[Architecture]:
-        splits = np.cumsum([st.max_depth for st in self.stages])[:-1]
-        out = []
-        for d, o in zip(depths, ops, strict=True):
-            parts = np.split(o, splits)
-            out.append(
-                Architecture(
-                    depths=tuple(int(x) for x in d),
-                    ops=tuple(tuple(int(v) for v in p) for p in parts),
-                )
-            )
-        return out
+        """Architectures of ``(depths, ops)`` matrices."""
+        return self.encoding.to_architectures(depths, ops)
 
     # ------------------------------------------------------------------ structure
     def graph(self) -> nx.DiGraph:
@@ -544,9 +438,15 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SearchSpace:
+        where = "SearchSpace.from_dict"
+        reject_unknown_keys(d, ("stages", "fixed", "name"), where)
+        stages = require(d, "stages", where, "a list of stage objects")
+        if not isinstance(stages, list):
+            raise ValueError(f"{where}: 'stages' must be a list of stage objects, got "
+                             f"{type(stages).__name__}")
         fixed = d.get("fixed")
         return cls(
-            [Stage.from_dict(s) for s in d["stages"]],
+            [Stage.from_dict(s) for s in stages],
             fixed=None if fixed is None else FixedPart.from_dict(fixed),
             name=d.get("name"),
         )

@@ -13,14 +13,17 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from binas_opt.io.serialization import reject_unknown_keys, require
 from binas_opt.model.architecture import Architecture
+from binas_opt.model.choices import Choice, ObjectiveSense
+from binas_opt.model.exact import compare_exact, error_bound, exact_sum, round_up
 from binas_opt.model.space import SearchSpace
 from binas_opt.model.units import Budget, UnitError, convert
 
@@ -170,9 +173,7 @@ class Table:
 
     def evaluate(self, archs: Sequence[Architecture]) -> np.ndarray:
         """Values on many architectures (vectorised)."""
-        ai, bi = self.space.indices(archs)
-        depths = np.asarray([a.depths for a in archs]).reshape(len(ai), -1)
-        return self._evaluate_idx(ai, bi, self.space.active_mask(depths))
+        return self.evaluate_arrays(*self.space.encoding.to_arrays(archs))
 
     def evaluate_arrays(self, depths: np.ndarray, ops: np.ndarray) -> np.ndarray:
         """Values for a depth matrix ``(n, n_stages)`` and flat op matrix ``(n, total_blocks)``."""
@@ -183,6 +184,77 @@ class Table:
         ops = np.where(active, self.op_values[ai], 0.0).sum(axis=1)
         return self.const + self.depth_values[bi].sum(axis=1) + ops
 
+    # ---------------------------------------------------------------- exact values
+    def _terms(self, depths: np.ndarray, ops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entries every row uses: ``(n, n_stages)`` depth terms and ``(n, total_blocks)``
+        op terms (0 for inactive blocks)."""
+        ai, bi = self.space.indices_from_arrays(depths, ops)
+        return self.depth_values[bi], np.where(self.space.active_mask(depths), self.op_values[ai], 0.0)
+
+    def exact_values(self, depths: np.ndarray, ops: np.ndarray) -> list[Fraction]:
+        """The exact rational value of every row (the sum of its entries, with no rounding)."""
+        dt, ot = self._terms(depths, ops)
+        return [exact_sum([self.const, *d, *o]) for d, o in zip(dt, ot, strict=True)]
+
+    def exact_value(self, arch: Architecture) -> Fraction:
+        """The exact rational value on ``arch``: the definition a budget is checked against."""
+        self.space.validate(arch)
+        return self.exact_values(*self.space.encoding.to_arrays([arch]))[0]
+
+    def within(self, depths: np.ndarray, ops: np.ndarray, bound: float, upper: bool = True
+               ) -> np.ndarray:
+        """Exactly which rows have value ``<= bound`` (``>= bound`` when ``upper`` is False).
+
+        Decided in floating point with a rigorous error bound, and with exact rationals for the
+        rows that bound cannot decide (:func:`binas_opt.model.exact.compare_exact`), so the answer
+        has no tolerance at any magnitude.
+        """
+        dt, ot = self._terms(depths, ops)
+        approx = self.const + dt.sum(axis=1) + ot.sum(axis=1)
+        abs_sum = abs(self.const) + np.abs(dt).sum(axis=1) + np.abs(ot).sum(axis=1)
+        n_terms = 1 + dt.shape[1] + ot.shape[1]
+        sign = 1.0 if upper else -1.0
+
+        def exact_row(i: int) -> Fraction:
+            value = exact_sum([self.const, *dt[i], *ot[i]])
+            return value if upper else -value
+
+        return compare_exact(sign * approx, abs_sum, n_terms, sign * float(bound), exact_row)
+
+    def exact_extreme(self, upper: bool = False) -> Fraction:
+        """The exact minimum (maximum when ``upper``) over the whole space, as a rational.
+
+        Stage by stage: the best op of every block is exact in floats (a comparison), only the
+        sums are taken in rationals.
+        """
+        total = Fraction(self.const)
+        pick = np.max if upper else np.min
+        for s, st in enumerate(self.space.stages):
+            best = [Fraction(float(pick(self.op_table(s, b)))) for b in range(st.max_depth)]
+            prefix = [Fraction(0)]
+            for v in best:
+                prefix.append(prefix[-1] + v)
+            g = self.depth_table(s)
+            cands = [Fraction(float(g[i])) + prefix[d] for i, d in enumerate(st.depths)]
+            total += max(cands) if upper else min(cands)
+        return total
+
+    def sum_error_bound(self) -> float:
+        """A rigorous bound on ``|float value - exact value|`` for every architecture, whatever
+        the summation order (:func:`binas_opt.model.exact.error_bound` of the largest sum of
+        absolute entries any architecture uses).  Floats within it of a budget are decided
+        exactly; everything else is decided by the float alone."""
+        total = abs(self.const)
+        n_terms = 1
+        for s, st in enumerate(self.space.stages):
+            best = np.cumsum([0.0] + [float(np.max(np.abs(self.op_table(s, b))))
+                                      for b in range(st.max_depth)])
+            g = np.abs(self.depth_table(s))
+            total += float(max(g[i] + best[d] for i, d in enumerate(st.depths)))
+            n_terms += 1 + st.max_depth
+        # the float sum of absolute values is itself rounded: 1 + 2 n u covers it
+        return float(error_bound(np.array(total * (1.0 + 4.0 * n_terms * 2.0 ** -53)), n_terms))
+
     def evaluate_x(self, x: np.ndarray) -> np.ndarray:
         """The bilinear form on (possibly fractional) rows ``x = (alpha, beta)``."""
         x = np.atleast_2d(x)
@@ -191,14 +263,17 @@ class Table:
         return self.const + a @ pa + b @ pb + np.asarray((q @ b.T).T * a).sum(axis=1)
 
     # ---------------------------------------------------------------- exact extremes
-    def stage_best(self, s: int, sense: str = "min") -> tuple[np.ndarray, np.ndarray]:
-        """Best value of every allowed depth of stage ``s`` and the ops attaining it.
+    def stage_best(self, s: int, sense: ObjectiveSense | str = ObjectiveSense.MIN
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Best (smallest for ``"min"``, largest for ``"max"``) value of every allowed depth of
+        stage ``s`` and the ops attaining it.
 
         Returns ``(values, ops)`` with ``values[i]`` the best of depth ``depths[i]`` and
         ``ops[i]`` its op indices (lowest index on ties).
         """
+        sense = ObjectiveSense.parse(sense, "stage_best: sense")
         st = self.space.stages[s]
-        pick = np.argmin if sense == "min" else np.argmax
+        pick = np.argmin if sense is ObjectiveSense.MIN else np.argmax
         best_ops = np.array([int(pick(self.op_table(s, b))) for b in range(st.max_depth)])
         best_vals = np.array([self.op_table(s, b)[o] for b, o in enumerate(best_ops)])
         cum = np.concatenate([[0.0], np.cumsum(best_vals)])
@@ -206,12 +281,14 @@ class Table:
         ops = np.array([np.where(np.arange(st.max_depth) < d, best_ops, 0) for d in st.depths])
         return values, ops
 
-    def extreme(self, sense: str = "min") -> tuple[float, Architecture]:
+    def extreme(self, sense: ObjectiveSense | str = ObjectiveSense.MIN
+                ) -> tuple[float, Architecture]:
         """Exact minimum (or maximum) over the whole space, and an architecture attaining it."""
+        sense = ObjectiveSense.parse(sense, "extreme: sense")
         total, depths, ops = self.const, [], []
         for s, st in enumerate(self.space.stages):
             vals, o = self.stage_best(s, sense)
-            i = int(np.argmin(vals) if sense == "min" else np.argmax(vals))
+            i = int(np.argmin(vals) if sense is ObjectiveSense.MIN else np.argmax(vals))
             total += vals[i]
             depths.append(st.depths[i])
             ops.append(tuple(int(v) for v in o[i]))
@@ -219,12 +296,14 @@ class Table:
         return float(self(arch)), arch
 
     def min_value(self) -> float:
-        """Exact minimum over the space (closed form, stage by stage)."""
-        return self.extreme("min")[0]
+        """The minimum over the space (closed form, stage by stage), rounded up to a float: a
+        ``<=`` budget set to it admits the cheapest architecture (see :meth:`exact_extreme`)."""
+        return round_up(self.exact_extreme())
 
     def max_value(self) -> float:
-        """Exact maximum over the space."""
-        return self.extreme("max")[0]
+        """The maximum over the space, rounded up to a float: a ``<=`` budget set to it admits
+        every architecture."""
+        return round_up(self.exact_extreme(upper=True))
 
     # ---------------------------------------------------------------- bilinear form
     def to_bilinear(self) -> tuple[float, np.ndarray, np.ndarray, sp.csr_matrix]:
@@ -237,23 +316,11 @@ class Table:
 
     @cached_property
     def _bilinear(self):
-        rows, cols = self._q_pattern(self.space)
+        rows, cols = self.space.encoding.alpha_beta_pattern
         q = sp.csr_matrix(
             (self.op_values[rows], (rows, cols)), shape=(self.space.n_alpha, self.space.n_beta)
         )
         return self.const, np.zeros(self.space.n_alpha), np.array(self.depth_values), q
-
-    @staticmethod
-    def _q_pattern(space: SearchSpace) -> tuple[np.ndarray, np.ndarray]:
-        """(row, col) of every (alpha entry, depth option) pair with the block active."""
-        key = "q_pattern"
-        if key not in space._cache:
-            idx = space.index
-            same_stage = idx.alpha_stage[:, None] == idx.beta_stage[None, :]
-            active = idx.beta_depth[None, :] > idx.alpha_block[:, None]
-            rows, cols = np.nonzero(same_stage & active)
-            space._cache[key] = (rows, cols)
-        return space._cache[key]
 
     @classmethod
     def from_bilinear(cls, space, const, p_alpha, p_beta, Q, name=None, unit=None, tol=1e-9) -> Table:
@@ -408,11 +475,15 @@ class Table:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], space: SearchSpace) -> Table:
-        return cls(space, const=d["const"], depth=d["depth"], op=d["op"],
+        where = "Table.from_dict"
+        reject_unknown_keys(d, ("const", "depth", "op", "name", "unit"), where)
+        return cls(space, const=require(d, "const", where, "a number"),
+                   depth=require(d, "depth", where, "a list of per-stage lists of numbers"),
+                   op=require(d, "op", where, "a list of per-stage, per-block lists of numbers"),
                    name=d.get("name"), unit=d.get("unit"))
 
 
-class Sense(StrEnum):
+class Sense(Choice):
     """Direction of a constraint."""
 
     LE = "<="
@@ -425,7 +496,8 @@ class Constraint:
 
     A ``<=`` budget requires a resource table: every entry must be non-negative.  A budget given
     as :class:`~binas_opt.Budget` with a unit is converted into the table's unit, or rejected if
-    the units are not commensurable.
+    the units are not commensurable or the table has no unit (see :mod:`binas_opt.model.units`).
+    A budget is a finite real number: strings, bools, NaN and infinity are refused.
     """
 
     table: Table
@@ -435,14 +507,15 @@ class Constraint:
     def __init__(self, table: Table, budget, sense: Sense | str = Sense.LE):
         if not isinstance(table, Table):
             raise TypeError(f"Constraint: expected a Table, got {type(table).__name__}")
-        sense = Sense(sense)
+        sense = Sense.parse(sense, "Constraint: sense")
         name = table.name or "table"
         if isinstance(budget, Budget):
             value = convert(budget.value, budget.unit, table.unit, what=f"budget on {name!r}")
-        elif isinstance(budget, numbers.Real):
+        elif isinstance(budget, numbers.Real) and not isinstance(budget, (bool, np.bool_)):
             value = float(budget)
         else:
-            raise TypeError(f"budget on {name!r}: expected a number or Budget, got {budget!r}")
+            raise TypeError(f"budget on {name!r}: expected a real number or Budget (not a "
+                            f"string or bool), got {budget!r}")
         if not np.isfinite(value):
             raise ValueError(f"budget on {name!r} is {value} (must be finite)")
         if sense is Sense.LE:

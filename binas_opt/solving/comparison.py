@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from binas_opt.model.choices import ObjectiveSense
 from binas_opt.model.problem import Problem
 from binas_opt.solving.dispatch import solve
 from binas_opt.solving.result import Result, Status
@@ -153,7 +154,7 @@ def _best_bound(problem: Problem, results: list[Result]) -> float | None:
     bounds += [r.objective for r in results if r.status is Status.OPTIMAL and r.objective is not None]
     if not bounds:
         return None
-    return min(bounds) if problem.sense == "max" else max(bounds)
+    return min(bounds) if problem.sense is ObjectiveSense.MAX else max(bounds)
 
 
 def _row(problem: Problem, name: str, r: Result | None, dt: float, msg: str,

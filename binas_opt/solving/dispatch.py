@@ -6,7 +6,6 @@ import dataclasses
 import functools
 import logging
 import math
-import numbers
 import sys
 import time
 from importlib import metadata
@@ -14,21 +13,38 @@ from typing import Any
 
 from binas_opt.model.architecture import Architecture
 from binas_opt.model.problem import ObjectiveKind, Problem
-from binas_opt.solving.backend import SolveContext, make_options
+from binas_opt.solving.backend import COMMON_SPECS, SolveContext, check_value, make_options
 from binas_opt.solving.registry import get_backend, list_backends
 from binas_opt.solving.result import Result, SolverOutput, Status, Termination
 
-__all__ = ["solve", "backends_accepting", "result_context", "finish_result"]
+__all__ = ["solve", "backends_accepting", "make_result"]
 
 logger = logging.getLogger("binas_opt")
 
 
-def backends_accepting(kind: ObjectiveKind, n_constraints: int = 1) -> list[str]:
-    """Available backends that accept an objective of ``kind`` with ``n_constraints`` budgets."""
+def backends_accepting(problem: Problem | ObjectiveKind, n_constraints: int = 1) -> list[str]:
+    """Available backends that take ``problem`` (their :meth:`~binas_opt.Solver.refusal` with
+    default options says nothing against it).
+
+    Parameters
+    ----------
+    problem : Problem or ObjectiveKind
+        A problem, or only an objective kind (then with ``n_constraints`` budgets, checking
+        ``accepts`` and ``max_constraints``).
+    """
     out = []
     for name in list_backends(True):
         cls = get_backend(name)
-        if kind in cls.accepts and (cls.max_constraints is None or n_constraints <= cls.max_constraints):
+        if isinstance(problem, Problem):
+            try:
+                ok = cls.refusal(problem, cls.Options()) is None
+            except Exception:  # a third-party refusal that cannot judge default options
+                ok = False
+        else:
+            kind = ObjectiveKind.parse(problem, "backends_accepting: kind")
+            ok = kind in cls.accepts and (cls.max_constraints is None
+                                          or n_constraints <= cls.max_constraints)
+        if ok:
             out.append(name)
     return out
 
@@ -44,12 +60,15 @@ def _versions(packages: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _validate_common(time_limit, seed, warm_start, problem: Problem):
-    if time_limit is not None:
-        if not isinstance(time_limit, numbers.Real) or not math.isfinite(time_limit) or time_limit <= 0:
-            raise ValueError(f"time_limit must be a positive number of seconds or None, got {time_limit!r}")
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+def _validate_common(time_limit, seed, verbose, warm_start, problem: Problem):
+    """``(time_limit, seed, verbose, warm_start)`` checked with the same rules for every
+    backend (:data:`~binas_opt.solving.backend.COMMON_SPECS`), before any work."""
+    common = {name: check_value(value, COMMON_SPECS[name], name)
+              for name, value in (("time_limit", time_limit), ("seed", seed), ("verbose", verbose))}
+    return (*common.values(), _validate_warm_start(warm_start, problem))
+
+
+def _validate_warm_start(warm_start, problem: Problem):
     if warm_start is None:
         return None
     if isinstance(warm_start, Result):
@@ -73,7 +92,9 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
     backend : str
         One of :func:`~binas_opt.list_backends`, e.g. ``"milp"``, ``"dp"``, ``"fw"``.
     time_limit : float, optional
-        Seconds; a run stopped by it reports ``Status.TIME_LIMIT``, never ``OPTIMAL``.
+        Seconds; a run stopped by it reports termination ``time_limit`` with status
+        ``feasible`` (an architecture was found) or ``no_solution`` (none), never ``optimal``
+        or ``infeasible`` without a proof.
     seed : int
         Same inputs and seed give the same result.
     verbose : bool
@@ -86,7 +107,15 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
     Returns
     -------
     Result
-        Whenever ``result.architecture`` is set it satisfies every budget.
+        Whenever ``result.architecture`` is set it satisfies every budget; ``status`` never
+        claims more than was proved (:class:`~binas_opt.Status`) and ``message`` is never empty
+        unless the status is ``optimal``.
+
+    Raises
+    ------
+    ValueError
+        Unknown backend or option, bad arguments, or a problem the backend refuses
+        (:meth:`~binas_opt.Solver.refusal`); the message lists the backends that take it.
 
     Examples
     --------
@@ -102,26 +131,18 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
     if not isinstance(problem, Problem):
         raise TypeError(f"solve: problem must be a Problem, got {type(problem).__name__}")
     solver_cls = get_backend(backend)
-    kind = problem.objective_kind
-    if kind not in solver_cls.accepts:
-        raise ValueError(
-            f"backend {backend!r} does not accept a {kind.value} objective; backends that do: "
-            f"{backends_accepting(kind, len(problem.constraints))}"
-        )
-    n_cons = len(problem.constraints)
-    if solver_cls.max_constraints is not None and n_cons > solver_cls.max_constraints:
-        raise ValueError(
-            f"backend {backend!r} handles at most {solver_cls.max_constraints} budget(s), the "
-            f"problem has {n_cons}; use one of {backends_accepting(kind, n_cons)}"
-        )
+    time_limit, seed, verbose, warm = _validate_common(time_limit, seed, verbose, warm_start,
+                                                       problem)
     opts = make_options(solver_cls.Options, options, backend)
-    warm = _validate_common(time_limit, seed, warm_start, problem)
-    ctx = SolveContext(time_limit=time_limit, seed=int(seed), verbose=bool(verbose), warm_start=warm)
-    common = result_context(problem, backend, dataclasses.asdict(opts), seed, time_limit)
+    reason = solver_cls.refusal(problem, opts)
+    if reason is not None:
+        raise ValueError(f"{reason}; backends that take this problem: "
+                         f"{backends_accepting(problem)}")
+    ctx = SolveContext(time_limit=time_limit, seed=seed, verbose=verbose, warm_start=warm)
+    common = _context(problem, backend, dataclasses.asdict(opts), seed, time_limit)
 
     mins = problem.min_resources()
-    impossible = {c.name: mins[c.name] for c in problem.constraints
-                  if c.slack(mins[c.name]) < -1e-9 * max(1.0, abs(c.budget))}
+    impossible = problem.impossible_budgets()  # exact: a proof of infeasibility
     if impossible:
         msg = "; ".join(f"{k}: budget {problem.budgets[k]:g} < smallest achievable {v:.6g}"
                         for k, v in impossible.items())
@@ -129,37 +150,45 @@ def solve(problem: Problem, backend: str = "milp", time_limit: float | None = No
         return Result(Status.INFEASIBLE, Termination.INFEASIBLE, min_resources=mins,
                       wall_time=time.perf_counter() - wall0, message=msg, **common)
 
+    t_run = time.perf_counter()
     out = solver_cls().run(problem, opts, ctx)
+    run_time = time.perf_counter() - t_run
     if not isinstance(out, SolverOutput):
         raise TypeError(f"backend {backend!r} returned {type(out).__name__}, not SolverOutput")
+    if out.solve_time == 0.0 and out.build_time == 0.0:  # the backend did not time itself
+        out = dataclasses.replace(out, solve_time=run_time)
     return _finish(problem, out, common, wall0, mins)
 
 
 def _finish(problem: Problem, out: SolverOutput, common: dict, wall0: float, mins) -> Result:
+    """The Result of ``out`` (see the table in :class:`~binas_opt.Status`)."""
     stats = dict(out.stats)
-    times = dict(solve_time=float(stats.pop("solve_time", 0.0)),
-                 build_time=float(stats.pop("build_time", 0.0)))
+    times = dict(solve_time=float(out.solve_time), build_time=float(out.build_time))
+    name = common["backend"]
     arch = out.architecture
     if arch is not None:
-        problem.space.validate(arch, f"architecture returned by {common['backend']!r}")
+        problem.space.validate(arch, f"architecture returned by {name!r}")
         if problem.objective_kind is ObjectiveKind.TABLE:
             arch = arch.canonical()
         broken = problem.violations(arch)
         if broken:
-            msg = f"backend {common['backend']!r} returned an architecture that exceeds {broken}"
+            msg = f"backend {name!r} returned an architecture that exceeds {broken}"
             logger.error(msg)
             return Result(Status.ERROR, Termination.ERROR, message=msg, stats=stats,
                           wall_time=time.perf_counter() - wall0, **times, **common)
     if arch is None:
-        if out.proven_infeasible or out.termination is Termination.INFEASIBLE:
+        if out.proven_infeasible:
             status = Status.INFEASIBLE
-        elif out.termination is Termination.TIME_LIMIT:
-            status = Status.TIME_LIMIT
-        else:
+        elif out.termination is Termination.ERROR:
             status = Status.ERROR
+        else:
+            status = Status.NO_SOLUTION
+        msg = out.message or f"backend {name!r} found no architecture. {out.termination.message}"
+        if status is Status.NO_SOLUTION and "not a proof" not in msg:
+            msg += " (no architecture found; this is not a proof of infeasibility)"
         return Result(status, out.termination, bound=out.bound,
                       min_resources=mins if status is Status.INFEASIBLE else None,
-                      message=out.message, stats=stats,
+                      message=msg, stats=stats,
                       wall_time=time.perf_counter() - wall0, **times, **common)
 
     objective = problem.evaluate(arch)
@@ -170,36 +199,54 @@ def _finish(problem: Problem, out: SolverOutput, common: dict, wall0: float, min
     if bound is not None and math.isfinite(bound):
         abs_gap = max(0.0, problem.sign * (bound - objective))
         gap = abs_gap / max(abs(objective), 1e-10)
-    if out.proven_optimal:
-        status = Status.OPTIMAL
-    elif out.termination is Termination.TIME_LIMIT:
-        status = Status.TIME_LIMIT
-    else:
-        status = Status.FEASIBLE
+    status = Status.OPTIMAL if out.proven_optimal else Status.FEASIBLE
+    msg = out.message
+    if not msg and status is not Status.OPTIMAL:
+        msg = out.termination.message
     return Result(
         status, out.termination, architecture=arch, objective=objective, bound=bound, gap=gap,
-        abs_gap=abs_gap, resources=problem.resources(arch), message=out.message, stats=stats,
+        abs_gap=abs_gap, resources=problem.resources(arch), message=msg, stats=stats,
         wall_time=time.perf_counter() - wall0, **times, **common,
     )
 
 
-def result_context(problem: Problem, backend: str, options: dict[str, Any] | None = None,
-                   seed: int = 0, time_limit: float | None = None) -> dict[str, Any]:
-    """What :func:`solve` records in every Result (backend, options, seed, sense, budgets,
-    versions), for code that drives a backend's machinery itself (e.g. ``pareto_front``)."""
+def _context(problem: Problem, backend: str, options: dict[str, Any] | None = None,
+             seed: int = 0, time_limit: float | None = None) -> dict[str, Any]:
+    """What every Result records besides the outcome (backend, options, seed, sense, budgets,
+    versions)."""
     solver_cls = get_backend(backend)
     return dict(backend=backend, options={**(options or {}), "time_limit": time_limit},
                 seed=int(seed), sense=problem.sense, budgets=problem.budgets,
                 versions=dict(_versions(solver_cls.packages)))
 
 
-def finish_result(problem: Problem, output: SolverOutput, context: dict[str, Any],
-                  wall0: float | None = None, min_resources: dict[str, float] | None = None
-                  ) -> Result:
-    """Turn a backend's :class:`SolverOutput` into a :class:`Result` exactly as :func:`solve`
-    does: the architecture is validated, every budget re-checked, the objective evaluated and
-    the gap computed.  ``context`` comes from :func:`result_context` (with ``budgets`` for this
-    problem)."""
-    common = {**context, "budgets": problem.budgets}
+def make_result(problem: Problem, output: SolverOutput, backend: str, *,
+                options: dict[str, Any] | None = None, seed: int = 0,
+                time_limit: float | None = None, wall0: float | None = None,
+                min_resources: dict[str, float] | None = None) -> Result:
+    """Turn a :class:`~binas_opt.SolverOutput` into a :class:`~binas_opt.Result` exactly as
+    :func:`solve` does, for drivers that call a backend's capability methods themselves
+    (:func:`~binas_opt.solve_budgets`, :meth:`~binas_opt.ParetoFront.result`).
+
+    The architecture is validated, every budget re-checked exactly, the objective evaluated,
+    the gap computed and the status derived honestly (see :class:`~binas_opt.Status`).
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem ``output`` answers (its budgets are recorded).
+    output : SolverOutput
+    backend : str
+        The registered backend that produced ``output`` (its versions are recorded).
+    options, seed, time_limit
+        Recorded in the Result, as :func:`solve` records them.
+    wall0 : float, optional
+        ``time.perf_counter()`` when the work for this result started (``wall_time``).
+    min_resources : dict, optional
+        ``problem.min_resources()``, if already computed.
+    """
+    if not isinstance(output, SolverOutput):
+        raise TypeError(f"make_result: output must be a SolverOutput, got {type(output).__name__}")
+    common = _context(problem, backend, options, seed, time_limit)
     mins = problem.min_resources() if min_resources is None else min_resources
     return _finish(problem, output, common, time.perf_counter() if wall0 is None else wall0, mins)

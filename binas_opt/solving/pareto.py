@@ -9,6 +9,7 @@ started from the previous solution.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -20,17 +21,30 @@ from typing import Any
 
 import numpy as np
 
+from binas_opt.io.serialization import to_plain
 from binas_opt.model.architecture import Architecture
-from binas_opt.model.problem import FEASIBILITY_RTOL, ObjectiveKind, Problem
+from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.model.table import Sense
-from binas_opt.solving.dispatch import finish_result, result_context
+from binas_opt.solving.backend import (
+    Capability,
+    FrontPoints,
+    SolveContext,
+    WorkLimitExceeded,
+    make_options,
+)
+from binas_opt.solving.dispatch import make_result
+from binas_opt.solving.registry import get_backend, list_backends
 from binas_opt.solving.result import Result, SolverOutput, Termination
 
-__all__ = ["ParetoFront", "pareto_front", "METHODS"]
+__all__ = ["ParetoFront", "pareto_front", "solve_budgets", "METHODS", "FALLBACKS"]
 
 logger = logging.getLogger("binas_opt")
 
+#: Built-in methods; any backend declaring the capability works too (``method=<its name>``).
 METHODS = ("auto", "dp", "milp")
+FALLBACKS = ("auto", "milp", "epsilon", "error")
+#: ``method="auto"`` tries these first (one-pass DP, then the MILP), then any other capable backend.
+_PREFERRED = ("dp", "milp")
 
 
 def _readonly(a, dtype=None) -> np.ndarray:
@@ -96,17 +110,37 @@ class ParetoFront:
         return self.problem.constraint(self.resource).table.unit
 
     def query(self, budget: float) -> int:
-        """Index of the best point within ``budget`` (float tolerance as in
-        :meth:`Problem.feasible_mask`), or -1 if none: one :func:`numpy.searchsorted`."""
+        """Index of the best point within ``budget``, or -1 if none: one
+        :func:`numpy.searchsorted`, with points within float noise of the budget decided
+        exactly (budgets are exact, as in :meth:`Problem.is_feasible`)."""
         b = float(budget)
-        b += FEASIBILITY_RTOL * max(1.0, abs(b))
-        return int(np.searchsorted(self.resources, b, side="right")) - 1
+        tol = self._noise
+        i = int(np.searchsorted(self.resources, b + tol, side="right")) - 1
+        return self._exact_down(i, b, tol) if i >= 0 and self.resources[i] > b - tol else i
 
     def query_many(self, budgets) -> np.ndarray:
         """Vectorised :meth:`query`."""
-        b = np.asarray(budgets, dtype=float)
-        b = b + FEASIBILITY_RTOL * np.maximum(1.0, np.abs(b))
-        return np.searchsorted(self.resources, b, side="right") - 1
+        b = np.atleast_1d(np.asarray(budgets, dtype=float))
+        tol = self._noise
+        idx = np.searchsorted(self.resources, b + tol, side="right") - 1
+        for k in np.flatnonzero((idx >= 0) & (self.resources[np.maximum(idx, 0)] > b - tol)):
+            idx[k] = self._exact_down(int(idx[k]), float(b[k]), tol)
+        return idx
+
+    @property
+    def _noise(self) -> float:
+        """A rigorous bound on the float error of any point's resource
+        (:meth:`Table.sum_error_bound`): points farther than it from a budget are decided by
+        the float, the others exactly."""
+        return self.problem.constraint(self.resource).table.sum_error_bound()
+
+    def _exact_down(self, i: int, b: float, tol: float) -> int:
+        """Step down from point ``i`` while its resource, checked exactly, exceeds ``b``."""
+        table = self.problem.constraint(self.resource).table
+        while i >= 0 and self.resources[i] > b - tol and not table.within(
+                self.depths[i: i + 1].astype(np.int64), self.ops[i: i + 1].astype(np.int64), b)[0]:
+            i -= 1
+        return i
 
     def value_at(self, budgets) -> np.ndarray:
         """Best objective within each budget (NaN where none is feasible)."""
@@ -129,12 +163,25 @@ class ParetoFront:
 
     def result(self, budget: float) -> Result:
         """A full :class:`~binas_opt.Result` for ``budget``, built and checked as ``solve`` does."""
-        return self._results([budget])[0]
+        return self.results([budget])[0]
 
-    def _results(self, budgets: Sequence[float]) -> list[Result]:
+    @property
+    def backend(self) -> str:
+        """The backend that built the front."""
+        return str(self.stats.get("backend", self.method.partition("-")[0]))
+
+    def results(self, budgets: Sequence[float]) -> list[Result]:
+        """One :class:`~binas_opt.Result` per budget of :attr:`resource`, read off the front and
+        checked as :func:`~binas_opt.solve` checks a backend's answer.
+
+        ``optimal`` on an exact front; ``feasible`` (with ``bound``) on an epsilon front;
+        ``infeasible`` below the smallest point of a complete front; ``no_solution`` below the
+        smallest point of an incomplete one (not explored, not a proof).
+        """
         t0 = time.perf_counter()
-        ctx = result_context(self.problem, "dp", {"method": self.method, "epsilon": self.epsilon})
         mins = self.problem.min_resources()
+        opts = {"method": self.method, "epsilon": self.epsilon}
+        stopped = str(self.stats.get("stopped_by", ""))
         out = []
         for b in budgets:
             w0 = time.perf_counter()
@@ -142,9 +189,18 @@ class ParetoFront:
             i = self.query(b)
             stats = {"front_size": len(self), "front_build_time": self.build_time,
                      "method": self.method, "epsilon": self.epsilon}
-            if i < 0:
-                so = SolverOutput(Termination.INFEASIBLE, proven_infeasible=self.complete,
-                                  message="no point of the front meets the budget", stats=stats)
+            if i < 0 and self.complete:
+                so = SolverOutput(Termination.INFEASIBLE, proven_infeasible=True, stats=stats,
+                                  message=f"no architecture meets the budget: the smallest "
+                                          f"{self.resource} on the exact front is "
+                                          f"{self.resources[0] if len(self) else math.inf:.6g}")
+            elif i < 0:
+                term = Termination.TIME_LIMIT if stopped == "time_limit" else \
+                    Termination.ITERATION_LIMIT
+                so = SolverOutput(term, stats=stats,
+                                  message=f"the front stopped early ({stopped or 'incomplete'}) "
+                                          "above this budget: no architecture known, and this is "
+                                          "not a proof of infeasibility; call solve() for it")
             elif self.epsilon == 0.0:
                 so = SolverOutput(Termination.OPTIMAL, self.architecture(i), proven_optimal=True,
                                   stats=stats)
@@ -153,7 +209,8 @@ class ParetoFront:
                 so = SolverOutput(Termination.CONVERGED, self.architecture(i), bound=bound,
                                   stats=stats, message=f"epsilon-dominance front "
                                   f"(within {self.epsilon:.3g} of the optimum)")
-            out.append(finish_result(prob, so, ctx, wall0=w0, min_resources=mins))
+            out.append(make_result(prob, so, self.backend, options=opts, wall0=w0,
+                                   min_resources=mins))
         logger.debug("pareto: %d results from the front in %.3g s", len(out), time.perf_counter() - t0)
         return out
 
@@ -171,12 +228,20 @@ class ParetoFront:
             "method": self.method,
             "complete": self.complete,
             "build_time": self.build_time,
-            "stats": _plain(self.stats),
+            "stats": to_plain(self.stats),
             "problem": self.problem.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ParetoFront:
+        from binas_opt.io.serialization import require
+
+        where = "ParetoFront.from_dict"
+        for key, kind in (("problem", "the problem object"), ("resource", "a constraint name"),
+                          ("resources", "a list of numbers"), ("objective", "a list of numbers"),
+                          ("depths", "a list of per-point depth lists"),
+                          ("ops", "a list of per-point op-index lists")):
+            require(d, key, where, kind)
         problem = Problem.from_dict(d["problem"])
         return cls(problem, d["resource"], _readonly(d["resources"], float),
                    _readonly(d["objective"], float),
@@ -197,9 +262,12 @@ class ParetoFront:
         atomic_write_text(path, self.to_json())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> ParetoFront:
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+    def load(cls, path: str | os.PathLike, *, max_bytes: int | None = None) -> ParetoFront:
+        """Read a front written by :meth:`save` (errors name the file; ``max_bytes`` as in
+        :func:`binas_opt.io.load`)."""
+        from binas_opt.io.serialization import read_json
+
+        return read_json(path, cls.from_dict, max_bytes=max_bytes)
 
     def table(self, max_rows: int | None = 30) -> str:
         """The front as an aligned text table (evenly spaced rows when longer than ``max_rows``)."""
@@ -225,51 +293,109 @@ class ParetoFront:
                 f"epsilon={self.epsilon:g})")
 
 
-def _plain(x):
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating, float)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
 # ---------------------------------------------------------------------------- building
-def _check_args(problem: Problem, resource: str, method: str):
+def _check_args(problem: Problem, resource: str, method: str, fallback: str, who: str) -> None:
     if not isinstance(problem, Problem):
-        raise TypeError(f"pareto_front: problem must be a Problem, got {type(problem).__name__}")
-    if method not in METHODS:
-        raise ValueError(f"pareto_front: method must be one of {METHODS}, got {method!r}")
+        raise TypeError(f"{who}: problem must be a Problem, got {type(problem).__name__}")
+    if not isinstance(method, str):
+        raise ValueError(f"{who}: method must be a string, got {method!r}")
+    if fallback not in FALLBACKS:
+        raise ValueError(f"{who}: fallback must be one of {FALLBACKS}, got {fallback!r}")
     names = [c.name for c in problem.constraints]
     if resource not in names:
         raise ValueError(
-            f"pareto_front: resource {resource!r} is not a constraint of the problem; "
+            f"{who}: resource {resource!r} is not a constraint of the problem; "
             f"constraints: {names} (add e.g. `latency <= budget` to the problem)"
         )
     if problem.constraint(resource).sense is not Sense.LE:
-        raise ValueError(f"pareto_front: resource {resource!r} must be a '<=' budget")
+        raise ValueError(f"{who}: resource {resource!r} must be a '<=' budget")
     if problem.objective_kind is ObjectiveKind.BLACK_BOX:
-        raise ValueError("pareto_front needs a Table or QuadraticForm objective (exact backends); "
+        raise ValueError(f"{who} needs a Table or QuadraticForm objective (exact backends); "
                          "for a black box, call solve(..., backend='evo') per budget")
-    dp_ok = problem.objective_kind is ObjectiveKind.TABLE and len(problem.constraints) == 1
-    if method == "dp" and not dp_ok:
-        raise ValueError(
-            "pareto_front: method='dp' needs a Table objective and a single budget (the swept "
-            f"one); this problem has a {problem.objective_kind.value} objective and "
-            f"{len(problem.constraints)} budgets: use method='milp' or 'auto'"
-        )
-    return dp_ok and method != "milp"
 
 
-def pareto_front(problem: Problem, resource: str = "latency", budgets: Sequence[float] | None = None,
-                 *, method: str = "auto", epsilon: float = 0.0, max_points: int | None = None,
+def _declares(name: str, capabilities: Sequence[Capability]) -> bool:
+    cls = get_backend(name)
+    return any(cls.has(c) for c in capabilities)
+
+
+def _candidates() -> list[str]:
+    """Available backends, the preferred ones first (only loaded when asked about)."""
+    found = list_backends(True)
+    return [n for n in _PREFERRED if n in found] + [n for n in found if n not in _PREFERRED]
+
+
+def _takes(name: str, problem: Problem) -> bool:
+    cls = get_backend(name)
+    return cls.refusal(problem, cls.Options()) is None
+
+
+def _choose(problem: Problem, method: str, capabilities: Sequence[Capability], who: str) -> str:
+    """The backend for ``method``: the named one (which must declare one of ``capabilities``
+    and take the problem) or, for ``auto``, the first capable one that takes it (backends are
+    loaded one by one, the preferred first, so a usual call imports only ``dp`` or ``milp``)."""
+    wanted = [c.value for c in capabilities]
+    if method == "auto":
+        for name in _candidates():
+            if _declares(name, capabilities) and _takes(name, problem):
+                return name
+        raise ValueError(f"{who}: no available backend declaring {wanted} takes this problem "
+                         f"(capable backends: {[n for n in _candidates() if _declares(n, capabilities)]})")
+    if method not in list_backends(True) or not _declares(method, capabilities):
+        capable = [n for n in _candidates() if _declares(n, capabilities)]
+        raise ValueError(f"{who}: method must be 'auto' or a backend declaring {wanted}: "
+                         f"{capable}; got {method!r}")
+    cls = get_backend(method)
+    reason = cls.refusal(problem, cls.Options())
+    if reason is not None:
+        others = [n for n in _candidates() if n != method and _declares(n, capabilities)
+                  and _takes(n, problem)]
+        alt = " or ".join(f"method={n!r}" for n in others) or "no other method"
+        raise ValueError(f"{who}: {reason}; use {alt} or 'auto'")
+    return method
+
+
+def _options(name: str, named: dict[str, Any], extra: dict[str, Any] | None, who: str):
+    """The backend's options from ``pareto_front``'s named arguments (those its Options has;
+    a non-default value it lacks is an error) and ``options`` (passed as they are)."""
+    cls = get_backend(name)
+    fields = {f.name for f in dataclasses.fields(cls.Options)}
+    given = {}
+    for k, (value, default) in named.items():
+        if k in fields:
+            given[k] = value
+        elif value != default and k != "fallback":  # the fallback only matters where it exists
+            raise ValueError(f"{who}: {k}={value!r} is not an option of the {name!r} backend "
+                             f"(its options: {sorted(fields)})")
+    return make_options(cls.Options, {**given, **(extra or {})}, name)
+
+
+def _to_front(problem: Problem, resource: str, name: str, pts: FrontPoints, t0: float,
+              extra_stats: dict | None = None) -> ParetoFront:
+    con = problem.constraint(resource)
+    return ParetoFront(
+        problem, resource, _readonly(pts.resources, float), _readonly(pts.objective, float),
+        _readonly(_small_int(np.asarray(pts.depths))), _readonly(_small_int(np.asarray(pts.ops))),
+        float(pts.epsilon), pts.method or name, bool(pts.complete), time.perf_counter() - t0,
+        {**pts.stats, "backend": name, "unit": con.table.unit, **(extra_stats or {})},
+    )
+
+
+def _front_of(problem: Problem, resource: str, name: str, opts, ctx: SolveContext, *,
+              budget: float = math.inf, max_solves: int | None = None) -> FrontPoints:
+    return get_backend(name)().front(problem, resource, opts, ctx, budget=budget,
+                                     max_solves=max_solves)
+
+
+def pareto_front(problem: Problem, resource: str = "latency", budgets: None = None, *,
+                 method: str = "auto", epsilon: float = 0.0, max_points: int | None = None,
                  max_pairs: int | None = 30_000_000, fallback: str = "auto",
                  fallback_points: int = 1000, time_limit: float | None = None, seed: int = 0,
-                 verbose: bool = False, milp_max_points: int = 500):
-    """The trade-off between the objective and one resource.
+                 verbose: bool = False, milp_max_points: int = 500,
+                 options: dict[str, Any] | None = None) -> ParetoFront:
+    """The whole trade-off between the objective and one resource, as a :class:`ParetoFront`.
+
+    For one :class:`~binas_opt.Result` per budget use :func:`solve_budgets`.
 
     Parameters
     ----------
@@ -278,170 +404,174 @@ def pareto_front(problem: Problem, resource: str = "latency", budgets: Sequence[
         other budgets stay fixed while ``resource`` is swept.
     resource : str
         Name of the swept constraint.
-    budgets : sequence of float, optional
-        None: return the whole front (a :class:`ParetoFront`).  Otherwise: one exact
-        :class:`~binas_opt.Result` per budget, in the given order.
-    method : {"auto", "dp", "milp"}
-        ``auto`` uses the Pareto DP when the problem allows it (Table objective, one budget),
-        else the warm-started MILP sweep.
+    budgets : None
+        Not supported any more (the per-budget sweep is :func:`solve_budgets`); kept so that
+        old calls fail with a clear message.
+    method : str
+        ``"auto"`` (the one-pass Pareto DP of the ``dp`` backend when it takes the problem: a
+        Table objective and one budget; else the epsilon-constraint MILP sweep of ``milp``), or
+        the name of any backend declaring :data:`~binas_opt.Capability.PARETO_FRONT`.
     epsilon, max_points : optional
-        Epsilon-dominance front (DP only): within ``epsilon`` of the optimum for every budget,
-        or thinned to about ``max_points`` points with the guarantee reported.
+        Epsilon-dominance front (``dp`` only): within ``epsilon`` of the optimum for every
+        budget, or thinned to about ``max_points`` points with the guarantee reported.
     max_pairs : int or None
         Work limit of an exact DP build (candidate pairs, ~1 s for the default).
     fallback : {"auto", "milp", "epsilon", "error"}
-        When the exact DP would exceed ``max_pairs``: ``auto`` builds an epsilon front of about
-        ``fallback_points`` points for the whole front and solves the MILP per budget when
-        budgets are given; the choice and times are in ``stats``.
+        When the exact DP would exceed ``max_pairs``: ``auto``/``epsilon`` build an epsilon
+        front of about ``fallback_points`` points (``stats["mode"] == "fallback"``), ``milp``
+        the exact front by the MILP sweep, ``error`` raises ``ValueError``.
     time_limit : float, optional
-        Seconds for the whole call (the MILP sweep stops early and marks ``complete=False``).
+        Seconds for the whole call: the DP raises ``TimeoutError``, the MILP sweep stops early
+        and marks ``complete=False``.
     milp_max_points : int
-        At most this many MILP solves for a whole front.
+        At most this many MILP solves for the front.
+    options : dict, optional
+        Further options of the chosen backend (e.g. ``{"threads": 2}`` for ``milp``).
 
     Returns
     -------
-    ParetoFront or list of Result
+    ParetoFront
     """
-    use_dp = _check_args(problem, resource, method)
-    if fallback not in ("auto", "milp", "epsilon", "error"):
-        raise ValueError(f"pareto_front: fallback must be auto, milp, epsilon or error, got {fallback!r}")
+    who = "pareto_front"
     if budgets is not None:
-        budgets = [float(b) for b in budgets]
-        bad = [b for b in budgets if not math.isfinite(b)]
-        if bad:
-            raise ValueError(f"pareto_front: budgets must be finite numbers, got {bad}")
-        if not budgets:
-            return []
+        raise TypeError("pareto_front returns the whole front and takes no budgets; for one "
+                        "Result per budget call bo.solve_budgets(problem, resource, budgets), or "
+                        "query the front: pareto_front(problem, resource).results(budgets)")
+    _check_args(problem, resource, method, fallback, who)
+    name = _choose(problem, method, [Capability.PARETO_FRONT], who)
     t0 = time.perf_counter()
-    deadline = math.inf if time_limit is None else t0 + float(time_limit)
-    if use_dp:
-        from binas_opt.solvers._pareto_dp import FrontTooLarge, OutOfTime
-        from binas_opt.solvers.dp import DPOptions, dp_front
+    ctx = SolveContext(time_limit=time_limit, seed=seed, verbose=verbose, start=t0)
+    fb = "epsilon" if fallback == "auto" else fallback
+    named = {"epsilon": (float(epsilon), 0.0), "max_points": (max_points, None),
+             "max_pairs": (max_pairs, 30_000_000),
+             "fallback": ("epsilon" if fb == "epsilon" else "error", "error"),
+             "fallback_points": (fallback_points, 1000)}
+    opts = _options(name, named, options, who)
+    try:
+        pts = _front_of(problem, resource, name, opts, ctx, max_solves=milp_max_points)
+    except WorkLimitExceeded as exc:
+        if fb == "error":
+            raise ValueError(f"{who}: {exc}; raise max_pairs or use epsilon/max_points") from exc
+        milp = _choose(problem, "milp" if "milp" in list_backends(True) else "auto",
+                       [Capability.PARETO_FRONT], who)
+        logger.warning("%s: %s; building the front with %r instead", who, exc, milp)
+        mopts = _options(milp, {}, None, who)
+        pts = _front_of(problem, resource, milp, mopts, ctx, max_solves=milp_max_points)
+        return _to_front(problem, resource, milp, pts, t0,
+                         {"fallback": milp, "fallback_reason": str(exc)})
+    except TimeoutError as exc:
+        raise TimeoutError(f"{who}: {exc} ({time_limit} s)") from exc
+    return _to_front(problem, resource, name, pts, t0)
 
-        fb = fallback if fallback != "auto" else ("milp" if budgets is not None else "epsilon")
-        opts = DPOptions(epsilon=float(epsilon), max_points=max_points, max_pairs=max_pairs,
-                         fallback="error" if fb == "milp" else fb, fallback_points=fallback_points)
-        opts.validate()
-        cap = math.inf if budgets is None else max(budgets)
+
+def solve_budgets(problem: Problem, resource: str, budgets: Sequence[float], *,
+                  method: str = "auto", epsilon: float = 0.0, max_points: int | None = None,
+                  max_pairs: int | None = 30_000_000, fallback: str = "auto",
+                  fallback_points: int = 1000, time_limit: float | None = None, seed: int = 0,
+                  verbose: bool = False, options: dict[str, Any] | None = None) -> list[Result]:
+    """One exact :class:`~binas_opt.Result` per budget of ``resource`` (the other budgets
+    fixed), in the given order, much faster than one :func:`~binas_opt.solve` per budget.
+
+    With a Table objective and one budget the ``dp`` backend's front is built once (up to the
+    largest budget) and every budget is a binary search in it; otherwise one MILP model is
+    re-solved per budget, in ascending order, each warm started from the previous solution.
+
+    Parameters
+    ----------
+    problem : Problem
+        Table or QuadraticForm objective; ``resource`` must be one of its ``<=`` budgets.
+    resource : str
+    budgets : sequence of float
+        Finite budgets of ``resource``.
+    method : str
+        ``"auto"``, or the name of a backend declaring
+        :data:`~binas_opt.Capability.BUDGET_SWEEP` (e.g. ``"milp"``) or
+        :data:`~binas_opt.Capability.PARETO_FRONT` (e.g. ``"dp"``).
+    epsilon, max_points, max_pairs, fallback_points
+        As in :func:`pareto_front` (``dp`` only).
+    fallback : {"auto", "milp", "epsilon", "error"}
+        When the exact DP would exceed ``max_pairs``: ``auto``/``milp`` solve the MILP per
+        budget (exact; the choice is in ``stats``), ``epsilon`` answers from an epsilon front
+        (status ``feasible`` with a bound), ``error`` raises ``ValueError``.
+    time_limit : float, optional
+        Seconds for the whole call.
+    options : dict, optional
+        Further options of the chosen backend.
+
+    Returns
+    -------
+    list of Result
+        ``optimal`` (or ``feasible`` from an epsilon front), ``infeasible`` with proof, or
+        ``no_solution`` / ``error`` with the reason.
+    """
+    who = "solve_budgets"
+    _check_args(problem, resource, method, fallback, who)
+    budgets = [float(b) for b in budgets]
+    bad = [b for b in budgets if not math.isfinite(b)]
+    if bad:
+        raise ValueError(f"{who}: budgets must be finite numbers, got {bad}")
+    if not budgets:
+        return []
+    caps = [Capability.PARETO_FRONT, Capability.BUDGET_SWEEP]
+    name = _choose(problem, method, caps, who)
+    t0 = time.perf_counter()
+    ctx = SolveContext(time_limit=time_limit, seed=seed, verbose=verbose, start=t0)
+    cls = get_backend(name)
+    fb = "milp" if fallback == "auto" else fallback
+    if not cls.has(Capability.BUDGET_SWEEP):  # read the answers off a front built once
+        named = {"epsilon": (float(epsilon), 0.0), "max_points": (max_points, None),
+                 "max_pairs": (max_pairs, 30_000_000),
+                 "fallback": ("epsilon" if fb == "epsilon" else "error", "error"),
+                 "fallback_points": (fallback_points, 1000)}
+        opts = _options(name, named, options, who)
         try:
-            dp, how = dp_front(problem, opts, resource=resource, budget=cap, deadline=deadline)
-        except FrontTooLarge as exc:
+            pts = _front_of(problem, resource, name, opts, ctx, budget=max(budgets))
+        except WorkLimitExceeded as exc:
             if fb == "error":
-                raise ValueError(f"pareto_front: {exc}; raise max_pairs or use epsilon/max_points") from exc
-            logger.warning("pareto_front: %s; solving the MILP per budget", exc)
-            return _milp_results(problem, resource, budgets, time_limit, seed, verbose, t0,
-                                 {"fallback": "milp", "fallback_reason": str(exc)})
-        except OutOfTime as exc:
-            raise TimeoutError(f"pareto_front: {exc} ({time_limit} s)") from exc
-        d, o = dp.decode(np.arange(len(dp)))
-        con = problem.constraint(resource)
-        front = ParetoFront(
-            problem, resource, _readonly(dp.cost), _readonly(problem.sign * dp.value),
-            _readonly(_small_int(d)), _readonly(_small_int(o)), float(dp.epsilon),
-            "dp" if how == "exact" else "dp-epsilon", True, time.perf_counter() - t0,
-            {**dp.stats, "mode": how, "unit": con.table.unit},
-        )
-        if budgets is None:
-            return front
-        return front._results(budgets)
-    if budgets is None:
-        return _milp_front(problem, resource, deadline, seed, verbose, milp_max_points, t0)
-    return _milp_results(problem, resource, budgets, time_limit, seed, verbose, t0, {})
+                raise ValueError(f"{who}: {exc}; raise max_pairs or use epsilon/max_points") \
+                    from exc
+            sweep = _choose(problem, "auto", [Capability.BUDGET_SWEEP], who)
+            logger.warning("%s: %s; solving the %s model per budget", who, exc, sweep)
+            return _sweep(problem, resource, budgets, sweep, _options(sweep, {}, None, who), ctx,
+                          {"fallback": sweep, "fallback_reason": str(exc)})
+        except TimeoutError as exc:
+            raise TimeoutError(f"{who}: {exc} ({time_limit} s)") from exc
+        return _to_front(problem, resource, name, pts, t0).results(budgets)
+    named = {"epsilon": (float(epsilon), 0.0), "max_points": (max_points, None)}
+    return _sweep(problem, resource, budgets, name, _options(name, named, options, who), ctx, {})
 
 
-def _session(problem: Problem, seed: int, verbose: bool):
-    from binas_opt.solvers._compact import build_model
-    from binas_opt.solvers.milp import HighsSession, MilpOptions
-
-    opts = MilpOptions()
-    model = build_model(problem)
-    return HighsSession(model, opts, seed=seed, verbose=verbose), opts
-
-
-def _milp_results(problem, resource, budgets, time_limit, seed, verbose, t0, extra) -> list[Result]:
-    """One MILP solve per budget on one HiGHS model: ascending budgets, each warm started from
-    the previous solution (feasible for the next, larger budget)."""
-    from binas_opt.solvers.milp import solve_session
-    from binas_opt.solving.backend import SolveContext
-
-    session, opts = _session(problem, seed, verbose)
-    ctx_info = result_context(problem, "milp", {"sweep": True}, seed, time_limit)
-    names = [c.name for c in problem.constraints]
-    k = names.index(resource)
-    base = np.array([c.budget for c in problem.constraints], dtype=float)
-    order = np.argsort(budgets, kind="stable")
+def _sweep(problem: Problem, resource: str, budgets: list[float], name: str, opts,
+           ctx: SolveContext, extra: dict) -> list[Result]:
+    """Budgets no architecture meets are answered ``infeasible`` here (exact minimum); the rest
+    go to the backend's :meth:`sweep`, in one call."""
+    mins = problem.min_resources()
     out: list[Result | None] = [None] * len(budgets)
-    warm = None
-    deadline = math.inf if time_limit is None else t0 + time_limit
-    for j in order:
-        w0 = time.perf_counter()
-        prob = problem.with_budgets({resource: budgets[j]})
-        vec = base.copy()
-        vec[k] = budgets[j]
-        remaining = None if time_limit is None else max(deadline - w0, 1e-3)
-        ctx = SolveContext(time_limit=remaining, seed=seed, verbose=verbose, warm_start=warm)
-        mins = prob.min_resources()
-        if prob.constraint(resource).slack(mins[resource]) < -1e-9 * max(1.0, abs(budgets[j])):
-            so = SolverOutput(Termination.INFEASIBLE, proven_infeasible=True,
-                              message=f"{resource}: budget {budgets[j]:g} < smallest achievable "
-                                      f"{mins[resource]:.6g}")
+    todo = []
+    options = {**dataclasses.asdict(opts), "sweep": True}
+    for j, b in enumerate(budgets):
+        prob = problem.with_budgets({resource: b})
+        impossible = prob.impossible_budgets()
+        if impossible:
+            w0 = time.perf_counter()
+            msg = "; ".join(f"{k}: budget {prob.budgets[k]:g} < smallest achievable {v:.6g}"
+                            for k, v in impossible.items())
+            so = SolverOutput(Termination.INFEASIBLE, proven_infeasible=True, message=msg,
+                              stats=dict(extra))
+            out[j] = make_result(prob, so, name, options=options, seed=ctx.seed,
+                                 time_limit=ctx.time_limit, wall0=w0, min_resources=mins)
         else:
-            so = solve_session(prob, session, opts, ctx, vec)
-            so = SolverOutput(so.termination, so.architecture, so.bound, so.proven_optimal,
-                              so.proven_infeasible, so.message, {**so.stats, **extra})
-        r = finish_result(prob, so, ctx_info, wall0=w0, min_resources=mins)
-        if r.architecture is not None:
-            warm = r.architecture
-        out[j] = r
+            todo.append(j)
+    if todo:
+        outputs = get_backend(name)().sweep(problem, resource, [budgets[j] for j in todo], opts,
+                                            ctx)
+        if len(outputs) != len(todo):
+            raise RuntimeError(f"backend {name!r}: sweep returned {len(outputs)} outputs for "
+                               f"{len(todo)} budgets")
+        for j, so in zip(todo, outputs, strict=True):
+            so = dataclasses.replace(so, stats={**so.stats, **extra})
+            w0 = time.perf_counter() - so.solve_time - so.build_time
+            out[j] = make_result(problem.with_budgets({resource: budgets[j]}), so, name,
+                                 options=options, seed=ctx.seed, time_limit=ctx.time_limit,
+                                 wall0=w0, min_resources=mins)
     return out  # type: ignore[return-value]
-
-
-def _milp_front(problem, resource, deadline, seed, verbose, max_solves, t0) -> ParetoFront:
-    """The exact front by the epsilon-constraint method: solve, then lower the budget just below
-    the resource of the solution found, until infeasible."""
-    from binas_opt.solvers._pareto_dp import pareto_indices
-    from binas_opt.solvers.milp import solve_session
-    from binas_opt.solving.backend import SolveContext
-
-    session, opts = _session(problem, seed, verbose)
-    con = problem.constraint(resource)
-    k = [c.name for c in problem.constraints].index(resource)
-    vec = np.array([c.budget for c in problem.constraints], dtype=float)
-    b = con.table.max_value()
-    lowest = problem.min_resources()[resource]
-    archs, res, obj = [], [], []
-    complete, warm, solves = True, None, 0
-    while True:
-        if solves >= max_solves or time.perf_counter() >= deadline:
-            complete = False
-            break
-        vec[k] = b
-        remaining = None if not math.isfinite(deadline) else max(deadline - time.perf_counter(), 1e-3)
-        ctx = SolveContext(time_limit=remaining, seed=seed, verbose=verbose, warm_start=warm)
-        so = solve_session(problem.with_budgets({resource: b}), session, opts, ctx, vec)
-        solves += 1
-        if so.architecture is None or not so.proven_optimal:
-            complete = complete and so.proven_infeasible
-            break
-        a = so.architecture.canonical()
-        r = float(con.table(a))
-        archs.append(a)
-        res.append(r)
-        obj.append(problem.evaluate(a))
-        warm = None  # the previous solution is infeasible for the next, smaller budget
-        b = r - max(1e-7 * abs(r), 1e-9)
-        if b < lowest - 1e-9 * max(1.0, abs(lowest)):
-            break
-    res_a, obj_a = np.asarray(res, dtype=float), np.asarray(obj, dtype=float)
-    keep = pareto_indices(res_a, problem.sign * obj_a) if res else np.zeros(0, dtype=np.int64)
-    space = problem.space
-    if keep.size:
-        ai = [archs[i] for i in keep]
-        d = np.asarray([a.depths for a in ai], dtype=np.int64)
-        o = np.asarray([np.concatenate([np.asarray(r) for r in a.ops]) for a in ai], dtype=np.int64)
-    else:
-        d = np.zeros((0, space.n_stages), dtype=np.int64)
-        o = np.zeros((0, int(sum(st.max_depth for st in space.stages))), dtype=np.int64)
-    return ParetoFront(problem, resource, _readonly(res_a[keep]), _readonly(obj_a[keep]),
-                       _readonly(_small_int(d)), _readonly(_small_int(o)), 0.0, "milp", complete,
-                       time.perf_counter() - t0, {"milp_solves": solves})

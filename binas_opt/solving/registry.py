@@ -6,9 +6,10 @@ import importlib
 import importlib.util
 from dataclasses import dataclass
 
-from binas_opt.solving.backend import Solver
+from binas_opt.solving.backend import Capability, Solver
 
-__all__ = ["BackendSpec", "register_backend", "list_backends", "get_backend", "backend_info"]
+__all__ = ["BackendSpec", "register_backend", "list_backends", "get_backend", "backend_info",
+           "backends_with", "unregister_backend"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ def register_backend(name: str, target: str | type, requires=(), summary: str = 
     _REGISTRY[name] = BackendSpec(name, target, tuple(requires), summary)
 
 
+def unregister_backend(name: str) -> None:
+    """Remove the backend registered as ``name`` (e.g. one a test registered)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown backend {name!r}; valid backends: {list_backends(False)}")
+    del _REGISTRY[name]
+
+
 def list_backends(available_only: bool = True) -> list[str]:
     """Names of registered backends (only those importable here when ``available_only``)."""
     return [n for n, s in _REGISTRY.items() if not available_only or s.is_available()]
@@ -82,6 +90,13 @@ def get_backend(name: str) -> type[Solver]:
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(f"unknown backend {name!r}; valid backends: {list_backends(False)}")
     return _REGISTRY[name].load()
+
+
+def backends_with(capability: Capability | str) -> list[str]:
+    """Available backends that declare ``capability`` (:meth:`Solver.has`), in registration
+    order.  Loads each available backend's class."""
+    cap = Capability.parse(capability, "capability")
+    return [n for n in list_backends(True) if get_backend(n).has(cap)]
 
 
 _BUILTIN = [

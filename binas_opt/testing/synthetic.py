@@ -20,13 +20,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from binas_opt.mbconv.arch_def import MBConvOp
-from binas_opt.model.problem import Problem
+from binas_opt.model.choices import Choice
+from binas_opt.model.exact import round_up
+from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.model.space import SearchSpace
 from binas_opt.model.table import Table
 
-__all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "random_problem", "TABLE_KINDS"]
+__all__ = ["SyntheticData", "synthetic_tables", "synthetic_problem", "random_problem", "TableKind",
+           "BudgetMode"]
 
-TABLE_KINDS = ("realistic", "uncorrelated", "correlated")
+
+class TableKind(Choice):
+    """The kinds of synthetic tables (see the module docstring)."""
+
+    REALISTIC = "realistic"
+    UNCORRELATED = "uncorrelated"
+    CORRELATED = "correlated"
+
+
+class BudgetMode(Choice):
+    """Where :func:`random_problem` puts its budgets."""
+
+    RANDOM = "random"  #: uniform in the resource's range
+    TIGHT = "tight"  #: the first at its minimum, the others at their maximum
+    INFEASIBLE = "infeasible"  #: every budget just below its minimum
+    LOOSE = "loose"  #: every budget at its maximum
 
 
 @dataclass(frozen=True)
@@ -47,28 +65,27 @@ def _op_cost(label: str, rng: np.random.Generator) -> float:
     return op.expansion / 3.0 * (op.kernel / 3.0) ** 1.3 * (1.15 if op.se_ratio else 1.0)
 
 
-def synthetic_tables(space: SearchSpace, kind: str = "realistic", seed: int = 0) -> SyntheticData:
-    """Random tables of the given ``kind`` (see the module docstring) for any space."""
-    if kind not in TABLE_KINDS:
-        raise ValueError(f"kind must be one of {TABLE_KINDS}, got {kind!r}")
+def synthetic_tables(space: SearchSpace, kind: TableKind | str = TableKind.REALISTIC,
+                     seed: int = 0) -> SyntheticData:
+    """Random tables of the given ``kind`` (:class:`TableKind`, see the module docstring) for
+    any space."""
+    kind = TableKind.parse(kind, "synthetic_tables: kind")
     rng = np.random.default_rng(seed)
     idx = space.index
     n_s = space.n_stages
     stage_scale = 1.0 + np.arange(n_s) / max(1, n_s - 1)  # later stages are wider
-    labels = [space.stages[s].ops[b][o] for s, b, o in
-              zip(idx.alpha_stage, idx.alpha_block, idx.alpha_op, strict=True)]
-    shape = np.array([_op_cost(lab, rng) for lab in labels])
+    shape = np.array([_op_cost(lab, rng) for lab in space.alpha_labels])
     lat = 1.5 * shape * stage_scale[idx.alpha_stage] * rng.lognormal(0.0, 0.08, space.n_alpha)
     params = 2e4 * shape * stage_scale[idx.alpha_stage] ** 2 * rng.lognormal(0.0, 0.05, space.n_alpha)
     energy = 0.6 * lat * rng.lognormal(0.0, 0.15, space.n_alpha)
     depth_lat = 0.05 * rng.random(space.n_beta)
     const_lat = 5.0
-    if kind == "realistic":
+    if kind is TableKind.REALISTIC:
         gain = 0.4 * (0.6 + 0.8 * idx.alpha_stage / max(1, n_s - 1))
         acc = gain * np.sqrt(lat) + rng.normal(0.0, 0.08, space.n_alpha)
         depth_acc = 0.3 * (idx.beta_depth - 1) * (1 + idx.beta_stage / max(1, n_s - 1)) * rng.uniform(
             0.5, 1.0, space.n_beta)
-    elif kind == "uncorrelated":
+    elif kind is TableKind.UNCORRELATED:
         acc = rng.uniform(0.0, 1.0, space.n_alpha)
         depth_acc = rng.uniform(0.0, 0.5, space.n_beta)
     else:
@@ -82,7 +99,8 @@ def synthetic_tables(space: SearchSpace, kind: str = "realistic", seed: int = 0)
     )
 
 
-def synthetic_problem(space: SearchSpace | None = None, kind: str = "realistic", seed: int = 0,
+def synthetic_problem(space: SearchSpace | None = None, kind: TableKind | str = TableKind.REALISTIC,
+                      seed: int = 0,
                       latency_fraction: float = 0.5, resources=("latency",)) -> Problem:
     """A max-accuracy problem with budgets at ``latency_fraction`` of each resource's range.
 
@@ -103,20 +121,20 @@ def synthetic_problem(space: SearchSpace | None = None, kind: str = "realistic",
     return Problem(space, data.accuracy, cons)
 
 
-def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
-                   max_stages: int = 3, max_ops: int = 3, ties: bool = False,
-                   budget_mode: str = "random") -> Problem:
+def random_problem(seed: int, objective: ObjectiveKind | str = ObjectiveKind.TABLE,
+                   n_constraints: int = 1, max_stages: int = 3, max_ops: int = 3,
+                   ties: bool = False, budget_mode: BudgetMode | str = BudgetMode.RANDOM) -> Problem:
     """A small random problem for tests and solver comparisons (brute force can check it).
 
     Parameters
     ----------
     seed : int
-    objective : {"table", "quadratic"}
+    objective : ObjectiveKind or {"table", "quadratic"}
     n_constraints : int
         Number of resource budgets (non-negative integer-valued tables when ``ties``).
     ties : bool
         Use small integer values so that many architectures tie.
-    budget_mode : {"random", "tight", "infeasible", "loose"}
+    budget_mode : BudgetMode or {"random", "tight", "infeasible", "loose"}
         ``tight`` sets the first budget exactly at its resource's minimum and the others at
         their maximum (feasible, with no slack); ``infeasible`` puts every budget just below its
         minimum; ``loose`` at the maximum.
@@ -124,6 +142,10 @@ def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
     from binas_opt.model.quadratic import QuadraticForm
     from binas_opt.model.space import Stage
 
+    objective = ObjectiveKind.parse(objective, "random_problem: objective")
+    if objective is ObjectiveKind.BLACK_BOX:
+        raise ValueError("random_problem: objective must be 'table' or 'quadratic', got 'black_box'")
+    budget_mode = BudgetMode.parse(budget_mode, "random_problem: budget_mode")
     rng = np.random.default_rng(seed)
     stages = []
     for s in range(int(rng.integers(1, max_stages + 1))):
@@ -141,19 +163,18 @@ def random_problem(seed: int, objective: str = "table", n_constraints: int = 1,
         return Table(space, float(rng.uniform(0, 2)), values(space.n_beta, nonneg),
                      values(space.n_alpha, nonneg), name=name)
 
-    if objective == "table":
+    if objective is ObjectiveKind.TABLE:
         obj = table("accuracy", False)
-    elif objective == "quadratic":
+    else:
         n = space.n_vars
         w = values(n * n, False).reshape(n, n) * (rng.random((n, n)) < 0.3)
         obj = QuadraticForm(space, 0.0, values(n, False), w, name="accuracy")
-    else:
-        raise ValueError(f"objective must be 'table' or 'quadratic', got {objective!r}")
     cons = []
     for k in range(n_constraints):
         t = table(f"r{k}", True)
-        lo, hi = t.min_value(), t.max_value()
-        budget = {"random": rng.uniform(lo, hi), "tight": lo if k == 0 else hi, "loose": hi,
-                  "infeasible": lo - 0.5}[budget_mode]
+        # rounded up from the exact extremes, so that budgets set to them hold exactly
+        lo, hi = round_up(t.exact_extreme()), round_up(t.exact_extreme(upper=True))
+        budget = {BudgetMode.RANDOM: rng.uniform(lo, hi), BudgetMode.TIGHT: lo if k == 0 else hi,
+                  BudgetMode.LOOSE: hi, BudgetMode.INFEASIBLE: lo - 0.5}[budget_mode]
         cons.append(t <= budget)
     return Problem(space, obj, cons, sense=str(rng.choice(["max", "min"])))

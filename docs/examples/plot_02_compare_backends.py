@@ -97,7 +97,8 @@ fig.tight_layout()
 # %%
 # Time limits and gaps
 # --------------------
-# Every backend accepts ``time_limit``.  A run stopped by it is never reported as optimal; with
-# an exact backend it carries HiGHS's bound and the resulting gap.
+# Every backend accepts ``time_limit``.  A run stopped by it reports termination ``time_limit``
+# and status ``feasible`` (with the best architecture found) or ``no_solution`` (none yet), never
+# ``optimal``; with an exact backend it carries HiGHS's bound and the resulting gap.
 r = bo.solve(problem, backend="milp", time_limit=5.0)
 print(r.summary())

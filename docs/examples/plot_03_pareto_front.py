@@ -83,8 +83,10 @@ print(f"one MILP solve: median {np.median(milp_times) * 1e3:.1f} ms; "
 # %%
 # Budgets given up front
 # ----------------------
-# With ``budgets=[...]`` the same call returns one exact Result per budget.
-results = bo.pareto_front(problem, resource="latency", budgets=[40, 50, 60, 80])
+# :func:`binas_opt.solve_budgets` returns one exact Result per budget (it builds the front once,
+# up to the largest budget, and reads every answer off it); ``front.results(budgets)`` does the
+# same with a front already built.
+results = bo.solve_budgets(problem, "latency", [40, 50, 60, 80])
 for r in results:
     print(f"{r.budgets['latency']:5.1f} ms -> {r.status.value}, accuracy {r.objective:.3f}, "
           f"latency {r.resources['latency']:.2f} ms")

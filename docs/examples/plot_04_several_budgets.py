@@ -80,8 +80,8 @@ print("achievable one at a time:", {k: f"{v:.4g}" for k, v in r.min_resources.it
 # Trade-offs under two budgets
 # ----------------------------
 # Sweeping the latency budget for a few parameter budgets (MACs unconstrained): each curve is
-# exact (one warm-started MILP per point, through :func:`binas_opt.pareto_front` with the
-# budgets given).  Where the parameter budget binds, more latency buys nothing.
+# exact (one warm-started MILP per point, through :func:`binas_opt.solve_budgets`).  Where the
+# parameter budget binds, more latency buys nothing.
 two = bo.Problem(space, accuracy, [latency <= latency.max_value(), params <= params.max_value()])
 lat_budgets = np.linspace(latency.min_value() * 1.05, latency.max_value() * 0.8, N_LAT)
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -89,7 +89,7 @@ p_lo, p_hi = params.min_value(), params.max_value()
 for frac in PARAM_LEVELS:
     p_budget = p_lo + frac * (p_hi - p_lo)
     sub = two.with_budgets({"params": p_budget})
-    rs = bo.pareto_front(sub, resource="latency", budgets=lat_budgets)
+    rs = bo.solve_budgets(sub, "latency", lat_budgets)
     ok = [r for r in rs if r.has_solution]
     assert all(r.resources["params"] <= p_budget and r.resources["latency"] <= r.budgets["latency"]
                for r in ok)

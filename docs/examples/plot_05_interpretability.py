@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import binas_opt as bo
-from binas_opt.analysis.interpret import aggregate_contributions, restriction_loss
+from binas_opt.analysis.aggregation import aggregate_contributions
+from binas_opt.analysis.restriction import restriction_loss
 from binas_opt.datasets import nas_bench_macro
 
 FAST = os.environ.get("BINAS_FAST_EXAMPLES", "0") == "1"
@@ -39,7 +40,7 @@ for s, st in enumerate(space.stages):
 fig_table = bo.plot_contributions(accuracy, title="NAS-Bench-Macro: fitted accuracy contributions")
 
 # %%
-# What it says, in numbers: :func:`binas_opt.analysis.interpret.aggregate_contributions` ranks the
+# What it says, in numbers: :func:`binas_opt.analysis.aggregation.aggregate_contributions` ranks the
 # contributions by op label and the stages by how much their decisions can move accuracy.
 summary = aggregate_contributions(accuracy)
 print("by op label:")
@@ -88,7 +89,7 @@ fig_expl = bo.plot_contributions(expl, title="where the chosen network's accurac
 # decisions with the best accuracy per FLOP until the budget is spent (for one budget this is
 # exactly a multiple-choice knapsack).
 fig, ax = plt.subplots(figsize=(6, 4.2))
-idx = space.index
+idx = space.encoding
 for s in range(space.n_stages):
     sel = idx.alpha_stage == s
     ax.scatter(flops.op_values[sel] / 1e6, accuracy.op_values[sel], label=space.stage_name(s))

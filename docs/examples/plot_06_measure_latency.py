@@ -9,7 +9,7 @@ that builds this page, check it against whole networks, and solve with it.
 Every *distinct* block configuration is timed once in isolation
 (:func:`binas_opt.models.latency.measure_latency`); the fixed stem and head go into the table's
 constant.  Whole random networks are then timed and compared with the table's prediction
-(:func:`binas_opt.models.latency.validate_latency`).  See :ref:`device` for the details.
+(:func:`binas_opt.models.latency_validation.validate_latency`).  See :ref:`device` for the details.
 """
 
 # %%
@@ -17,7 +17,7 @@ import os
 import tempfile
 
 import torch
-from binas_opt.models.latency import load_latency, measure_latency, validate_latency
+from binas_opt.models import load_latency, measure_latency, validate_latency
 
 import binas_opt as bo
 from binas_opt.mbconv.spaces import fashion_mnist_space

@@ -6,8 +6,9 @@ Many NAS projects publish latency lookup tables measured on real devices.  ``bin
 the two common formats into an ordinary :class:`~binas_opt.Table` over a matching
 :class:`~binas_opt.SearchSpace`, inferred from the file:
 
-* **Once-for-All YAML** (:func:`binas_opt.read_ofa_yaml`): one entry per distinct layer shape,
-  with the mean and standard deviation of its latency, often one file per input resolution;
+* **Once-for-All YAML** (:func:`binas_opt.read_ofa_yaml` for one file,
+  :func:`binas_opt.read_ofa_yaml_by_resolution` for one file per input resolution): one entry
+  per distinct layer shape, with the mean and standard deviation of its latency;
 * **FBNet JSON** (:func:`binas_opt.read_fbnet_json`): one list of latencies per searchable
   layer in FBNet's op order, ``null`` for fixed layers.
 
@@ -40,7 +41,7 @@ DATA = HERE / "data"
 # by their shapes into stages; everything else (stem, first block, final convs, classifier) is
 # summed into the constant.  The depth choices are not in the files, so they are a parameter
 # (default ``(2, 3, 4)``).
-ofa = bo.read_ofa_yaml(DATA / "ofa_yaml")
+ofa = bo.read_ofa_yaml_by_resolution(DATA / "ofa_yaml")
 print("resolutions:", sorted(ofa))
 lut = ofa[224]
 space = lut.space

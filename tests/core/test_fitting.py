@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import binas_opt as bo
-from binas_opt.estimation.fitting import TableFit, as_arrays, design_matrix, fit_table
+from binas_opt.estimation.fitting import Gauge, TableFit, as_arrays, design_matrix, fit_table
 
 HELP_CSV = Path("/work/shared/data/help_fbnet/help_fbnet_5000_latency.csv")
 FBNET_LABELS = ["k3_e1", "k3_e1_g2", "k3_e3", "k3_e6", "k5_e1", "k5_e1_g2", "k5_e3", "k5_e6",
@@ -131,8 +131,12 @@ def test_ridge_shrinks_and_validation():
     bad[3] = np.nan
     with pytest.raises(ValueError, match=r"measurements\[3\]"):
         fit_table(space, archs, bad)
-    with pytest.raises(ValueError, match="gauge"):
+    with pytest.raises(ValueError, match="fit_table: gauge must be one of 'min', 'mean', got "
+                                         "'median'"):
         fit_table(space, archs, y, gauge="median")
+    with pytest.raises(ValueError, match="fit_table: unseen must be one of"):
+        fit_table(space, archs, y, unseen="avg")
+    assert fit_table(space, archs, y, gauge="mean").gauge is Gauge.MEAN
     depths = np.full((2, 5), 2)
     ops = np.zeros((2, 20), dtype=np.int64)
     ops[1, 7] = 12

@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 import binas_opt as bo
-from binas_opt.io.lut import FBNET_OPS, LutImport, fbnet_space, read_fbnet_json, read_ofa_yaml
+from binas_opt.io.fbnet import FBNET_OPS, fbnet_space, read_fbnet_json
+from binas_opt.io.lut import LutImport
+from binas_opt.io.ofa import read_ofa_yaml, read_ofa_yaml_by_resolution
 
 FIX = Path("/work/shared/data/lut_fixtures")
 OFA224 = FIX / "ofa_yaml" / "224_lookup_table.yaml"
@@ -54,16 +56,32 @@ def test_ofa_yaml_infers_space_and_values():
 
 
 def test_ofa_folder_gives_one_table_per_resolution_on_one_space():
-    luts = read_ofa_yaml(FIX / "ofa_yaml")
-    assert sorted(luts) == [128, 144, 160, 176, 192, 208, 224]
+    luts = read_ofa_yaml_by_resolution(FIX / "ofa_yaml")
+    assert isinstance(luts, dict) and sorted(luts) == [128, 144, 160, 176, 192, 208, 224]
     spaces = {id(v.space) for v in luts.values()}
     assert len(spaces) == 1
     mins = [luts[r].table.min_value() for r in sorted(luts)]
     assert np.all(np.diff(mins) > 0)  # larger inputs are slower
-    one = read_ofa_yaml(FIX / "ofa_yaml", resolution=160)
-    assert one.resolution == 160
-    with pytest.raises(ValueError, match="no table for resolution 100"):
-        read_ofa_yaml(FIX / "ofa_yaml", resolution=100)
+    assert all(isinstance(v, LutImport) and v.resolution == r for r, v in luts.items())
+    files = sorted((FIX / "ofa_yaml").glob("*.yaml"))[:2]
+    two = read_ofa_yaml_by_resolution(files)
+    r = min(two)
+    assert len(two) == 2 and two[r].table.equals(luts[r].table)
+    one = read_ofa_yaml_by_resolution(OFA224)  # one file: a dict with one entry
+    assert list(one) == [224] and one[224].table.equals(read_ofa_yaml(OFA224).table)
+
+
+def test_ofa_readers_have_one_return_type_each(tmp_path):
+    with pytest.raises(ValueError, match="is a folder; read_ofa_yaml_by_resolution"):
+        read_ofa_yaml(FIX / "ofa_yaml")
+    with pytest.raises(ValueError, match="no paths given"):
+        read_ofa_yaml_by_resolution([])
+    with pytest.raises(FileNotFoundError, match="no .yaml lookup tables"):
+        read_ofa_yaml_by_resolution(tmp_path)
+    (tmp_path / "a.yaml").write_text(OFA224.read_text())
+    (tmp_path / "b.yaml").write_text(OFA224.read_text())
+    with pytest.raises(ValueError, match="a second table for resolution 224"):
+        read_ofa_yaml_by_resolution(tmp_path)
 
 
 def test_ofa_with_given_space_validates():
@@ -152,3 +170,4 @@ def test_fbnet_bad_file(tmp_path):
 
 def test_lazy_exports():
     assert bo.read_ofa_yaml is read_ofa_yaml and bo.read_fbnet_json is read_fbnet_json
+    assert bo.read_ofa_yaml_by_resolution is read_ofa_yaml_by_resolution

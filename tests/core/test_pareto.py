@@ -1,4 +1,5 @@
-"""pareto_front / ParetoFront: whole front, budgets, MILP sweep, several constraints, JSON."""
+"""pareto_front / ParetoFront / solve_budgets: whole front, budgets, MILP sweep, several
+constraints, JSON."""
 
 from __future__ import annotations
 
@@ -17,17 +18,22 @@ def small_problem(seed=0, resources=("latency",), kind="realistic"):
 
 
 def brute_best(problem, budgets, resource="latency"):
+    """Best objective per budget of ``resource`` by enumeration (other budgets fixed), budgets
+    checked exactly: floats decide, exact rationals settle the rows within float noise."""
     d, o = problem.space.enumerate()
-    mask = problem.feasible_mask(d, o) if len(problem.constraints) > 1 else None
-    cost = problem.constraint(resource).table.evaluate_arrays(d, o)
+    table = problem.constraint(resource).table
+    others = bo.Problem(problem.space, problem.objective,
+                        [c for c in problem.constraints if c.name != resource])
+    keep = others.feasible_mask(d, o)
+    d, o = d[keep], o[keep]
+    cost = table.evaluate_arrays(d, o)
     val = problem.objective.evaluate_arrays(d, o)
     out = []
     for b in budgets:
-        ok = cost <= b + 1e-9 * max(1, abs(b))
-        if mask is not None:
-            others = bo.Problem(problem.space, problem.objective,
-                                [c for c in problem.constraints if c.name != resource])
-            ok &= others.feasible_mask(d, o)
+        tol = 1e-9 * max(1.0, abs(b))
+        ok = cost <= b - tol
+        near = np.flatnonzero(np.abs(cost - b) <= tol)
+        ok[near] = table.within(d[near], o[near], b)
         out.append(val[ok].max() if ok.any() else None)
     return out
 
@@ -59,7 +65,7 @@ def test_budgets_give_real_results_in_order_including_infeasible():
     lat = p.constraint("latency").table
     lo, hi = lat.min_value(), lat.max_value()
     budgets = [hi, lo, lo - 1.0, 0.5 * (lo + hi)]
-    rs = bo.pareto_front(p, budgets=budgets)
+    rs = bo.solve_budgets(p, "latency", budgets)
     assert all(isinstance(r, bo.Result) for r in rs)
     want = brute_best(p, budgets)
     for r, w, b in zip(rs, want, budgets, strict=True):
@@ -81,8 +87,9 @@ def test_milp_sweep_matches_dp():
     np.testing.assert_allclose(milp.resources, dp.resources, rtol=1e-9)
     np.testing.assert_allclose(milp.objective, dp.objective, atol=1e-7)
     b = np.linspace(dp.resources[0], dp.resources[-1], 7)
-    rd = bo.pareto_front(p, budgets=b)
-    rm = bo.pareto_front(p, budgets=b, method="milp")
+    rd = bo.solve_budgets(p, "latency", b)
+    rm = bo.solve_budgets(p, "latency", b, method="milp")
+    assert all(r.backend == "dp" for r in rd) and all(r.backend == "milp" for r in rm)
     assert [r.objective for r in rd] == pytest.approx([r.objective for r in rm], abs=1e-7)
 
 
@@ -93,7 +100,7 @@ def test_several_constraints_sweep_one_keep_the_others():
     b = np.linspace(f.resources[0], f.resources[-1], 5)
     want = brute_best(p, b)
     np.testing.assert_allclose(f.value_at(b), np.array(want, dtype=float), atol=1e-7)
-    rs = bo.pareto_front(p, resource="latency", budgets=b)
+    rs = bo.solve_budgets(p, "latency", b)
     for r, w in zip(rs, want, strict=True):
         assert r.objective == pytest.approx(w, abs=1e-7)
         assert r.resources["params"] <= p.budgets["params"] * (1 + 1e-9)
@@ -105,15 +112,18 @@ def test_quadratic_objective_uses_milp():
     p = small_problem(4)
     q = bo.Problem(p.space, p.objective.to_quadratic(), p.constraints)
     b = [p.budgets["latency"]]
-    assert bo.pareto_front(q, budgets=b)[0].objective == pytest.approx(
-        bo.pareto_front(p, budgets=b)[0].objective, abs=1e-7)
+    assert bo.solve_budgets(q, "latency", b)[0].objective == pytest.approx(
+        bo.solve_budgets(p, "latency", b)[0].objective, abs=1e-7)
 
 
 def test_query_json_roundtrip(tmp_path):
     p = small_problem(5)
     f = bo.pareto_front(p)
-    i = f.query(f.resources[3])
-    assert i == 3 and f.query(f.resources[0] - 1) == -1
+    assert f.query((f.resources[3] + f.resources[4]) / 2) == 3
+    # at a point's own (float) resource, the exact budget check decides
+    at = p.with_budgets({"latency": float(f.resources[3])})
+    assert f.query(f.resources[3]) == (3 if at.is_feasible(f.architecture(3)) else 2)
+    assert f.query(f.resources[0] - 1) == -1
     assert f.best(f.resources[0] - 1) is None
     path = tmp_path / "front.json"
     f.save(path)
@@ -134,7 +144,7 @@ def test_correlated_falls_back_within_budget_and_reports():
     b = np.linspace(exact.resources[0], exact.resources[-1], 100)
     gap = exact.value_at(b) - f.value_at(b)
     assert gap.min() >= -1e-9 and gap.max() <= f.epsilon + 1e-9
-    rs = bo.pareto_front(p, budgets=b[:3], max_pairs=10)  # budgets: exact MILP instead
+    rs = bo.solve_budgets(p, "latency", b[:3], max_pairs=10)  # budgets: exact MILP instead
     assert all(r.status is bo.Status.OPTIMAL and r.backend == "milp" for r in rs)
 
 
@@ -144,7 +154,11 @@ def test_bad_arguments():
         bo.pareto_front(p, resource="energy")
     with pytest.raises(ValueError, match="method"):
         bo.pareto_front(p, method="magic")
-    assert bo.pareto_front(p, budgets=[]) == []
+    assert bo.solve_budgets(p, "latency", []) == []
+    with pytest.raises(TypeError, match="solve_budgets"):  # one return type per function
+        bo.pareto_front(p, "latency", [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        bo.solve_budgets(p, "latency", [float("nan")])
 
 
 def test_cli_pareto(tmp_path, capsys):

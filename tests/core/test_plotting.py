@@ -30,7 +30,7 @@ def test_plot_contributions_table_and_explanation(problem, tmp_path):
 
 def test_plot_pareto_and_compare(problem, tmp_path):
     f = bo.pareto_front(problem)
-    rs = bo.pareto_front(problem, budgets=[40, 60])
+    rs = bo.solve_budgets(problem, "latency", [40, 60])
     fig = bo.plot_pareto(f, results=rs)
     assert isinstance(fig, Figure)
     fig.savefig(tmp_path / "p.png")

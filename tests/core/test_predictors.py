@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 import binas_opt as bo
 from binas_opt.estimation.predictors import (
+    PredictorKind,
     PredictorScore,
     evaluate_predictor,
     fit_additive,
@@ -115,8 +116,14 @@ def test_auto_ridge_handles_noise_and_solvers_accept_forms():
     result = bo.solve(bo.Problem(space, form, [cost <= 6]), backend="milp")
     assert result.status == "optimal"
     assert result.objective == pytest.approx(form(result.architecture))
-    with pytest.raises(ValueError, match="unknown predictor kind"):
+    with pytest.raises(ValueError, match="fit_predictor: kind must be one of 'additive', "
+                                         "'bilinear', 'quadratic', got 'mlp'"):
         fit_predictor("mlp", space, train, y)
+    same = fit_predictor(PredictorKind.QUADRATIC, space, train, y)
+    assert same.equals(fit_predictor("quadratic", space, train, y))
+    with pytest.raises(ValueError, match="fit_bilinear: inactive must be one of 'random', "
+                                         "'as_given', got 'zero'"):
+        fit_bilinear(space, train, y, inactive="zero")
 
 
 def test_evaluate_predictor_inputs_and_errors():

@@ -114,8 +114,17 @@ def test_problem_rejects_bad_input(space):
         bo.Problem(space, t, [t <= 1, t <= 2])
     with pytest.raises(ValueError, match="different search space"):
         bo.Problem(other, t)
-    with pytest.raises(ValueError, match="sense"):
+    with pytest.raises(ValueError, match="Problem: sense must be one of 'max', 'min', got "
+                                         "'maximise'"):
         bo.Problem(space, t, sense="maximise")
+    for given in ("min", bo.ObjectiveSense.MIN):
+        p = bo.Problem(space, t, sense=given)
+        assert p.sense is bo.ObjectiveSense.MIN and p.sense == "min" and p.sign == -1.0
+    assert bo.Problem(space, t).sense is bo.ObjectiveSense.MAX
+    with pytest.raises(ValueError, match="Constraint: sense must be one of '<=', '>=', got '<'"):
+        bo.Constraint(t, 1.0, "<")
+    with pytest.raises(ValueError, match="extreme: sense must be one of"):
+        t.extreme("smallest")
     with pytest.raises(TypeError, match=r"constraints\[0\]"):
         bo.Problem(space, t, [3.0])
     with pytest.raises(ValueError, match="unknown budget name"):

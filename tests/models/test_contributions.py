@@ -15,6 +15,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from binas_opt.models import contributions as C  # noqa: E402
+from binas_opt.models.contribution_result import ContributionResult  # noqa: E402
+from binas_opt.models.decisions import Decision, DecisionKind, Reference, decisions  # noqa: E402
+from binas_opt.models.sampled_accuracies import SampledAccuracies, sample_accuracies  # noqa: E402
+from binas_opt.models.subnet_evaluation import BNMode, evaluate_subnet  # noqa: E402
 
 import binas_opt as bo  # noqa: E402
 from binas_opt.mbconv.spaces import fashion_mnist_space  # noqa: E402
@@ -82,7 +86,7 @@ def truth(tiny_space):
                     op=rng.integers(-3, 4, tiny_space.n_alpha).astype(float))
 
 
-def _layout_ok(space, res: C.ContributionResult) -> None:
+def _layout_ok(space, res: ContributionResult) -> None:
     t = res.table
     assert t.space == space and t.unit == "%" and t.name == "accuracy"
     assert res.stderr.space == space
@@ -97,7 +101,7 @@ def _layout_ok(space, res: C.ContributionResult) -> None:
     assert np.all(dense[~active] == 0)
     np.testing.assert_array_equal(dense, np.where(active, t.op_values[:, None], 0.0))
     assert np.all(res.stderr.op_values >= 0) and np.all(res.stderr.depth_values >= 0)
-    assert set(res.accuracies) == {d.key for d in C.decisions(space)}
+    assert set(res.accuracies) == {d.key for d in decisions(space)}
 
 
 def test_smallest_reference_is_exact_on_an_additive_truth(tiny_space, truth):
@@ -143,7 +147,7 @@ def test_resume_after_interruption(tiny_space, truth, tmp_path, monkeypatch):
     kw = dict(n_samples=2, calib_batches=1, progress=False, seed=5)
     full = C.measure_contributions(AdditiveNet(truth), tiny_space, batches, **kw)
     cache = tmp_path / "contrib.json"
-    real = C.evaluate_subnet
+    real = evaluate_subnet
     calls = {"n": 0}
 
     def flaky(*a, **k):
@@ -157,11 +161,11 @@ def test_resume_after_interruption(tiny_space, truth, tmp_path, monkeypatch):
         C.measure_contributions(AdditiveNet(truth), tiny_space, batches, cache=cache, **kw)
     doc = json.loads(cache.read_text())
     done = set(doc["groups"])
-    assert 1 <= len(done) < len(C.decisions(tiny_space))
+    assert 1 <= len(done) < len(decisions(tiny_space))
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporary file
     monkeypatch.setattr(C, "evaluate_subnet", real)
     resumed = C.measure_contributions(AdditiveNet(truth), tiny_space, batches, cache=cache, **kw)
-    cached = sum(2 * d.n_options for d in C.decisions(tiny_space) if d.key in done)
+    cached = sum(2 * d.n_options for d in decisions(tiny_space) if d.key in done)
     assert resumed.measured == resumed.evaluations - cached
     assert resumed.table.equals(full.table) and resumed.stderr.equals(full.stderr)
     again = C.measure_contributions(AdditiveNet(truth), tiny_space, batches, cache=cache, **kw)
@@ -173,15 +177,15 @@ def test_resume_after_interruption(tiny_space, truth, tmp_path, monkeypatch):
 
 def test_sample_accuracies_match_the_truth(tiny_space, truth):
     batches = _additive_batches(3)
-    s = C.sample_accuracies(AdditiveNet(truth), tiny_space, batches, 12, seed=3,
-                            calib_batches=1, progress=False)
+    s = sample_accuracies(AdditiveNet(truth), tiny_space, batches, 12, seed=3,
+                          calib_batches=1, progress=False)
     assert len(s) == 12 and np.all(s.total == 3 * N_IMG)
     np.testing.assert_allclose(s.accuracies, truth.evaluate(list(s.architectures)))
-    again = C.sample_accuracies(AdditiveNet(truth), tiny_space, batches,
-                                architectures=s.architectures, seed=3, calib_batches=1,
-                                progress=False)
+    again = sample_accuracies(AdditiveNet(truth), tiny_space, batches,
+                              architectures=s.architectures, seed=3, calib_batches=1,
+                              progress=False)
     np.testing.assert_array_equal(again.accuracies, s.accuracies)
-    back = C.SampledAccuracies.from_dict(json.loads(json.dumps(s.to_dict())))
+    back = SampledAccuracies.from_dict(json.loads(json.dumps(s.to_dict())))
     assert back.architectures == s.architectures
 
 
@@ -201,12 +205,27 @@ def test_real_supernet_layout_and_bn_state_restored(tiny_space):
     after = net.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert net.arch is None
-    back = C.ContributionResult.from_dict(json.loads(json.dumps(res.to_dict())))
+    back = ContributionResult.from_dict(json.loads(json.dumps(res.to_dict())))
     assert back.table.equals(res.table) and back.n_samples == 1
     # "batch" statistics leave the running statistics untouched
-    c1 = C.evaluate_subnet(net, tiny_space.sample(0), val, bn="batch")
+    c1 = evaluate_subnet(net, tiny_space.sample(0), val, bn="batch")
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
     assert c1[1] == 100
+
+
+def test_enums_accept_strings_and_name_the_argument_of_a_bad_one(tiny_space, truth):
+    assert Decision("op", 0, 1, 3).kind is DecisionKind.OP
+    assert [d.kind for d in decisions(tiny_space)[:2]] == ["base", "depth"]
+    with pytest.raises(ValueError, match=r"kind must be one of 'base', 'depth', 'op'.*'width'"):
+        Decision("width")
+    batches = _additive_batches(2)
+    with pytest.raises(ValueError, match=r"reference must be one of 'uniform', 'smallest'"):
+        C.measure_contributions(AdditiveNet(truth), tiny_space, batches, reference="largest",
+                                progress=False)
+    with pytest.raises(ValueError, match=r"bn must be one of 'recalibrate', 'batch', 'none'"):
+        sample_accuracies(AdditiveNet(truth), tiny_space, batches, 2, bn="running",
+                          progress=False)
+    assert Reference("smallest") is Reference.SMALLEST and BNMode.parse("none", "bn") == "none"
 
 
 @pytest.mark.slow

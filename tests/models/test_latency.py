@@ -11,7 +11,10 @@ from binas_opt.model.space import FixedPart, SearchSpace, Stage
 
 torch = pytest.importorskip("torch")
 import binas_opt.models.latency as lat  # noqa: E402
+import binas_opt.models.timing as timing  # noqa: E402
 from binas_opt.models import count_params  # noqa: E402
+from binas_opt.models.latency_cache import CACHE_FORMAT  # noqa: E402
+from binas_opt.models.latency_validation import validate_latency  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -48,7 +51,7 @@ class FakeTimer:
 
 def test_plan_times_each_distinct_block_once(monkeypatch):
     timer = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", timer)
+    monkeypatch.setattr(timing, "time_module", timer)
     space = SearchSpace.mobilenet_v3()
     m = lat.measure_latency(space, input_size=32, repeats=3, warmup=0, progress=False)
     # blocks 2-4 of a stage share a shape: 2 x 12 configurations per stage, plus pre and post
@@ -69,27 +72,27 @@ def test_cache_resumes_after_interruption_without_remeasuring(monkeypatch, tmp_p
     space = tiny_space()
     cache = tmp_path / "cache.json"
     full = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", full)
+    monkeypatch.setattr(timing, "time_module", full)
     ref = lat.measure_latency(space, repeats=2, warmup=0, threads=1, progress=False)
     n_total = full.calls
 
     first = FakeTimer(fail_after=7)
-    monkeypatch.setattr(lat, "time_module", first)
+    monkeypatch.setattr(timing, "time_module", first)
     with pytest.raises(KeyboardInterrupt):
         lat.measure_latency(space, repeats=2, warmup=0, threads=1, cache=cache, progress=False)
     saved = json.loads(cache.read_text())
-    assert saved["format"] == lat.CACHE_FORMAT and len(saved["entries"]) == 7
+    assert saved["format"] == CACHE_FORMAT and len(saved["entries"]) == 7
     assert not list(tmp_path.glob(".cache.json.*"))  # atomic writes leave no temp files
 
     second = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", second)
+    monkeypatch.setattr(timing, "time_module", second)
     m = lat.measure_latency(space, repeats=2, warmup=0, threads=1, cache=cache, progress=False)
     assert second.calls == n_total - 7
     assert m.table.equals(ref.table)
     assert m.conditions.date == saved["conditions"]["date"]
 
     third = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", third)
+    monkeypatch.setattr(timing, "time_module", third)
     lat.measure_latency(space, repeats=2, warmup=0, threads=1, cache=cache, progress=False)
     assert third.calls == 0
 
@@ -102,18 +105,18 @@ def test_round_robin_cache_resumes_mid_round(monkeypatch, tmp_path):
     space = tiny_space()
     cache = tmp_path / "rr.json"
     full = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", full)
+    monkeypatch.setattr(timing, "time_module", full)
     ref = lat.measure_latency(space, repeats=4, warmup=0, rounds=2, progress=False)
     n_entries = len(ref.entries)
     assert full.calls == 2 * n_entries and full.timed == 4 * n_entries
     first = FakeTimer(fail_after=n_entries + 5)  # stops inside the second round
-    monkeypatch.setattr(lat, "time_module", first)
+    monkeypatch.setattr(timing, "time_module", first)
     with pytest.raises(KeyboardInterrupt):
         lat.measure_latency(space, repeats=4, warmup=0, rounds=2, cache=cache, progress=False)
     saved = json.loads(cache.read_text())
     assert len(saved["entries"]) == 5 and len(saved["times"]) == n_entries
     second = FakeTimer()
-    monkeypatch.setattr(lat, "time_module", second)
+    monkeypatch.setattr(timing, "time_module", second)
     m = lat.measure_latency(space, repeats=4, warmup=0, rounds=2, cache=cache, progress=False)
     assert first.timed + second.timed == 4 * n_entries  # nothing measured twice
     assert m.table.equals(ref.table)
@@ -122,10 +125,10 @@ def test_round_robin_cache_resumes_mid_round(monkeypatch, tmp_path):
 
 
 def test_validate_latency_with_additive_fake_timer(monkeypatch, tmp_path):
-    monkeypatch.setattr(lat, "time_module", FakeTimer())
+    monkeypatch.setattr(timing, "time_module", FakeTimer())
     space = tiny_space()
     m = lat.measure_latency(space, repeats=3, warmup=0, progress=False)
-    v = lat.validate_latency(space, m.table, n=6, seed=1, repeats=3, warmup=0, progress=False)
+    v = validate_latency(space, m.table, n=6, seed=1, repeats=3, warmup=0, progress=False)
     # fake time is additive over modules, so the table predicts every network exactly
     np.testing.assert_allclose(v.predicted, v.measured, rtol=1e-5)
     assert v.pearson_r > 0.999 and v.mape < 1e-3
@@ -134,18 +137,18 @@ def test_validate_latency_with_additive_fake_timer(monkeypatch, tmp_path):
     d = v.to_dict()
     assert len(d["predicted"]) == 6 and d["conditions"]["unit"] == "ms"
     # seconds tables are converted
-    vs = lat.validate_latency(space, m.table.to_unit("s"), n=3, seed=1, repeats=2, warmup=0,
-                              progress=False)
+    vs = validate_latency(space, m.table.to_unit("s"), n=3, seed=1, repeats=2, warmup=0,
+                          progress=False)
     np.testing.assert_allclose(vs.predicted, vs.measured, rtol=1e-5)
 
 
 def test_validate_latency_plot(monkeypatch, tmp_path):
     pytest.importorskip("matplotlib")
-    monkeypatch.setattr(lat, "time_module", FakeTimer())
+    monkeypatch.setattr(timing, "time_module", FakeTimer())
     space = tiny_space()
     m = lat.measure_latency(space, repeats=2, warmup=0, progress=False)
     out = tmp_path / "val.png"
-    lat.validate_latency(space, m.table, n=3, repeats=2, warmup=0, plot=out, progress=False)
+    validate_latency(space, m.table, n=3, repeats=2, warmup=0, plot=out, progress=False)
     assert out.stat().st_size > 0
 
 
@@ -165,12 +168,32 @@ def test_bad_input_is_rejected():
         lat.measure_latency(SearchSpace([Stage((1,), ["k3_e3"])]), progress=False)
     other = bo.Table(SearchSpace.mobilenet_v3(), const=1.0, unit="ms")
     with pytest.raises(ValueError, match="different search space"):
-        lat.validate_latency(space, other, n=2, progress=False)
+        validate_latency(space, other, n=2, progress=False)
     with pytest.raises(bo.UnitError):
-        lat.validate_latency(space, bo.Table(space, const=1.0, unit="MB"), n=2, progress=False)
+        validate_latency(space, bo.Table(space, const=1.0, unit="MB"), n=2, progress=False)
     with pytest.raises(ValueError, match="repeats"):
-        lat.validate_latency(space, bo.Table(space, const=1.0, unit="ms"), n=2, repeats=0,
-                             progress=False)
+        validate_latency(space, bo.Table(space, const=1.0, unit="ms"), n=2, repeats=0,
+                         progress=False)
+
+
+def test_clock_and_statistic_enums():
+    space = tiny_space()
+    with pytest.raises(ValueError, match=r"clock must be one of 'wall', 'cpu', got 'sundial'"):
+        lat.measure_latency(space, clock="sundial", progress=False)
+    with pytest.raises(ValueError, match=r"statistic must be one of 'median', 'min', got 'mode'"):
+        validate_latency(space, bo.Table(space, const=1.0, unit="ms"), n=2, statistic="mode",
+                         progress=False)
+    entry = timing.LatencyEntry.from_times(np.array([1e-3, 2e-3, 4e-3]))
+    assert entry.value("min") == entry.value(timing.Statistic.MIN) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="statistic"):
+        entry.value("mean")
+    cond = timing.MeasurementConditions("cpu", "x", "2", 1, 1, 16, 0, 1, 1, clock="cpu",
+                                        statistic="min")
+    assert cond.clock is timing.Clock.CPU and cond.statistic is timing.Statistic.MIN
+    assert cond.to_dict()["clock"] == "cpu" and type(cond.to_dict()["clock"]) is str
+    assert timing.MeasurementConditions.from_dict(json.loads(json.dumps(cond.to_dict()))) == cond
+    with pytest.raises(ValueError, match="clock"):
+        timing.MeasurementConditions.from_dict({**cond.to_dict(), "clock": "sundial"})
 
 
 def test_real_timer_smoke():
@@ -188,8 +211,8 @@ def test_cuda_table_and_validation():
     space = tiny_space()
     m = lat.measure_latency(space, device="cuda", repeats=3, warmup=2, progress=False)
     assert m.conditions.device.startswith("cuda") and m.table.min_value() > 0
-    v = lat.validate_latency(space, m.table, n=3, device="cuda", repeats=3, warmup=2,
-                             progress=False)
+    v = validate_latency(space, m.table, n=3, device="cuda", repeats=3, warmup=2,
+                         progress=False)
     assert np.all(v.measured > 0)
 
 
@@ -201,7 +224,7 @@ def test_cuda_unavailable_is_a_clear_error():
 
 
 def test_save_load_round_trip(monkeypatch, tmp_path):
-    monkeypatch.setattr(lat, "time_module", FakeTimer())
+    monkeypatch.setattr(timing, "time_module", FakeTimer())
     space = tiny_space()
     m = lat.measure_latency(space, repeats=2, warmup=0, progress=False)
     path = m.save(tmp_path / "t.json")
@@ -215,7 +238,7 @@ def test_save_load_round_trip(monkeypatch, tmp_path):
 def test_cli_measure_latency(monkeypatch, tmp_path, capsys):
     from binas_opt.cli import main
 
-    monkeypatch.setattr(lat, "time_module", FakeTimer())
+    monkeypatch.setattr(timing, "time_module", FakeTimer())
     space_file = tmp_path / "space.json"
     bo.save(tiny_space(), space_file)
     out = tmp_path / "lat.json"

@@ -57,7 +57,7 @@ def test_mlp_as_blackbox_objective():
         if backend not in bo.list_backends():
             continue
         r = bo.solve(problem, backend=backend, seed=0, time_limit=2.0)
-        assert r.status in ("optimal", "feasible", "time_limit") and r.architecture is not None
+        assert r.status in ("optimal", "feasible") and r.architecture is not None
         assert cost(r.architecture) <= 5
         assert r.objective <= exact.objective + 1e-6
 

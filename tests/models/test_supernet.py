@@ -172,7 +172,8 @@ def test_recalibrate_bn_and_construction_reject_bad_input(fm):
         recalibrate_bn(net, None, [torch.zeros(2, 1, 28, 28)], 0)
     with pytest.raises(ValueError, match="no batches"):
         recalibrate_bn(net, None, [], 2)
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(ValueError,
+                       match=r"set_sampling: mode must be one of 'batch', 'sample', got 'per-layer'"):
         net.set_sampling("per-layer")
     with pytest.raises(ValueError, match="depth"):
         net.set_arch(bo.Architecture((5, 1, 2), ((0, 0), (0, 0, 0), (0, 0, 0))))
@@ -191,3 +192,18 @@ def test_child_string_round_trip():
         child = build_child(space, arch)
         assert bo.Architecture.from_string(child.arch_string, space) == arch.canonical()
         assert child.arch_string == arch.to_string(space)
+
+
+def test_one_sampling_enum_for_supernet_and_training(fm):
+    from binas_opt.models.supernet import Sampling
+    from binas_opt.models.train import TrainSettings
+
+    _, net = fm
+    net.set_sampling("sample")
+    assert net.sampling is Sampling.SAMPLE
+    net.set_sampling(Sampling.BATCH)
+    assert net.sampling == "batch"
+    assert TrainSettings(sampling="sample").sampling is Sampling.SAMPLE
+    assert TrainSettings().to_dict()["sampling"] == "batch"
+    with pytest.raises(ValueError, match=r"sampling must be one of 'batch', 'sample', got 'path'"):
+        TrainSettings(sampling="path")

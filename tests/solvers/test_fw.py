@@ -2,7 +2,16 @@
 
 import numpy as np
 import pytest
-from binas_opt.solvers.fw import PRESETS, FWOptions, RelaxedProblem, _balanced, _one_hot
+from binas_opt.solvers.fw import (
+    PRESETS,
+    BlockRule,
+    FWOptions,
+    RelaxedProblem,
+    Start,
+    StepRule,
+    _balanced,
+    _one_hot,
+)
 
 import binas_opt as bo
 from binas_opt.testing.synthetic import random_problem, synthetic_problem
@@ -26,6 +35,12 @@ def test_options_validate_and_presets():
                 {"block": "x"}, {"start": "x"}, {"restarts": 0}, {"steps": -1}):
         with pytest.raises(ValueError):
             bo.solve(problem, "fw", **bad)
+    with pytest.raises(ValueError, match="fw: step_rule must be one of 'line_search', 'harmonic', "
+                                         "'constant', got 'x'"):
+        bo.solve(problem, "fw", step_rule="x")
+    tuned = FWOptions(step_rule=StepRule.HARMONIC, block="random", start="balanced").settings()
+    assert tuned.step_rule is StepRule.HARMONIC and tuned.block is BlockRule.RANDOM
+    assert tuned.start is Start.BALANCED
 
 
 def test_relaxation_matches_tables_on_vertices(realistic):
@@ -130,7 +145,7 @@ def test_several_budgets_use_the_lp_oracle():
 def test_time_limit_stops_it():
     p = synthetic_problem(kind="correlated", resources=("latency", "params", "energy"))
     r = bo.solve(p, "fw", time_limit=0.02, step_rule="harmonic")
-    assert r.status is bo.Status.TIME_LIMIT
+    assert r.status is bo.Status.FEASIBLE and r.termination is bo.Termination.TIME_LIMIT
     assert r.architecture is not None and p.is_feasible(r.architecture)
 
 

@@ -1,6 +1,8 @@
 """The exact MILP backend against brute force, and its status semantics."""
 
+import numpy as np
 import pytest
+from binas_opt.solvers.milp import Formulation, MilpOptions
 
 import binas_opt as bo
 from binas_opt.testing.synthetic import random_problem, synthetic_problem
@@ -59,7 +61,8 @@ def test_jointly_infeasible_budgets():
 def test_time_limit_is_never_optimal():
     problem = synthetic_problem(kind="correlated", resources=("latency", "params", "energy"))
     r = bo.solve(problem, "milp", time_limit=0.05)
-    assert r.status is bo.Status.TIME_LIMIT and r.termination is bo.Termination.TIME_LIMIT
+    assert r.termination is bo.Termination.TIME_LIMIT and r.message
+    assert r.status is (bo.Status.FEASIBLE if r.architecture is not None else bo.Status.NO_SOLUTION)
     assert r.wall_time < 5.0
     if r.architecture is not None:
         assert problem.is_feasible(r.architecture)
@@ -115,3 +118,29 @@ def test_bad_options_are_named():
         bo.solve(problem, "milp", time_limit=-1)
     with pytest.raises(ValueError, match="warm_start"):
         bo.solve(problem, "milp", warm_start="fast")
+    with pytest.raises(ValueError, match="backend 'milp': formulation must be one of 'compact', "
+                                         "'naive', got 'dense'"):
+        bo.solve(problem, "milp", formulation="dense")
+    assert MilpOptions(formulation="naive").formulation is Formulation.NAIVE
+
+
+def test_tolerance_slips_never_become_a_proof():
+    """After budget rows were tightened, HiGHS's verdicts are about another model: an
+    'infeasible' is no proof, an 'optimal' without a solution is an error with a message."""
+    from binas_opt.solvers.milp import HighsOutcome, HighsRun, MilpOptions, _map_outcome
+
+    problem = random_problem(4, n_constraints=2)
+    slip = np.array([1e-12, 0.0])
+
+    def run(outcome, x=None):
+        return HighsRun(outcome, outcome.value, x, 1.0, 0.0, 3, 0.01)
+
+    out = _map_outcome(problem, MilpOptions(), run(HighsOutcome.INFEASIBLE), None, 1.0, 2, slip, {}, 0.1)
+    assert out.termination is bo.Termination.ERROR and not out.proven_infeasible
+    assert "not a proof" in out.message
+    out = _map_outcome(problem, MilpOptions(), run(HighsOutcome.INFEASIBLE), None, None, 0, None, {}, 0.1)
+    assert out.proven_infeasible and out.termination is bo.Termination.INFEASIBLE
+    out = _map_outcome(problem, MilpOptions(), run(HighsOutcome.OPTIMAL), None, 1.0, 5, slip, {}, 0.1)
+    assert out.termination is bo.Termination.ERROR and "exceeded" in out.message
+    out = _map_outcome(problem, MilpOptions(), run(HighsOutcome.TIME_LIMIT), None, None, 1, slip, {}, 0.1)
+    assert out.termination is bo.Termination.TIME_LIMIT and out.architecture is None

@@ -50,7 +50,7 @@ def test_time_limit_is_never_optimal(solver):
     p = synthetic_problem(kind="correlated", resources=("latency", "params", "energy"))
     r = bo.solve(p, backend="pulp", solver=solver, time_limit=0.2)
     assert r.status is not bo.Status.OPTIMAL
-    assert r.status in (bo.Status.TIME_LIMIT, bo.Status.INFEASIBLE) or r.status is bo.Status.ERROR
+    assert r.status in (bo.Status.FEASIBLE, bo.Status.NO_SOLUTION)  # never infeasible
     assert r.termination is bo.Termination.TIME_LIMIT
     if r.architecture is not None:
         assert p.is_feasible(r.architecture)
