@@ -41,7 +41,6 @@ within a block, lowest depth, then lowest parent indices), so results are determ
 from __future__ import annotations
 
 import math
-
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field

@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 
 from binas_opt.model.choices import Choice
-from binas_opt.model.exact import round_down
+from binas_opt.model.exact import round_down, round_up
 from binas_opt.model.problem import ObjectiveKind, Problem
 from binas_opt.solving.backend import Capability, FrontPoints, SolveContext, Solver, option
 from binas_opt.solving.result import SolverOutput, Termination
@@ -508,7 +508,7 @@ class MilpSolver(Solver):
                 break
             a = so.architecture.canonical()
             exact_r = con.table.exact_value(a)
-            r = float(exact_r)
+            r = round_up(exact_r)  # as a budget, it admits the point
             archs.append(a)
             res.append(r)
             obj.append(problem.evaluate(a))

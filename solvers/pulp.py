@@ -23,7 +23,7 @@ from binas_opt.solving.result import SolverOutput, Termination
 from ._compact import CompactModel, budget_excess, build_model
 from ._highs import silence_banner
 
-__all__ = ["PulpSolver", "PulpOptions", "available_solvers", "cbc_path", "resolve_solver"]
+__all__ = ["PulpSolver", "PulpOptions", "available_solvers", "resolve_solver"]
 
 logger = logging.getLogger("binas_opt")
 

@@ -422,8 +422,11 @@ class Solver(abc.ABC):
     max_constraints : int or None
         Most budgets :meth:`run` handles (None: any number).
     Options : type
-        A frozen dataclass of the backend's options with defaults (optionally a
-        ``validate()`` method raising ``ValueError``); :class:`NoOptions` if none.
+        A frozen dataclass of the backend's options with defaults; :class:`NoOptions` if none.
+        Every field's type is its annotation (``bool``, ``int``, ``float``, ``str``, an enum,
+        ``X | None``) and its range is given with :func:`option` (``rel_gap: float =
+        option(0.0, ge=0, lt=1)``); :func:`make_options` checks both before any work.  An
+        optional ``validate()`` method (raising ``ValueError``) checks options together.
     capabilities : frozenset of Capability
         What the backend can do beyond :meth:`run`; a capability with a
         :attr:`Capability.method` needs that method (checked when the class is defined).

@@ -62,6 +62,7 @@ def test_marginal_value_from_front(problem):
     assert "reference" in e.summary()
 
 
+@pytest.mark.slow
 def test_errors(problem):
     q = bo.Problem(problem.space, problem.objective.to_quadratic(), problem.constraints)
     with pytest.raises(ValueError, match="Table objective"):

@@ -22,6 +22,7 @@ def _help():
     return space, np.ones((len(ops), 22), dtype=np.int64), ops, d
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", ["raspi4", "pixel3", "eyeriss", "fpga"])
 def test_help_fbnet_exact_tables_predict_held_out(device):
     space, depths, ops, d = _help()

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import binas_opt
 
 CORE = Path(binas_opt.__file__).parent
@@ -99,6 +101,7 @@ print(json.dumps({"after_import": after_import,
 """
 
 
+@pytest.mark.slow
 def test_drivers_never_import_models_or_torch():
     out = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True,
                          timeout=600, check=True)

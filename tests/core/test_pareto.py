@@ -38,6 +38,7 @@ def brute_best(problem, budgets, resource="latency"):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 def test_whole_front_matches_brute_force(seed):
     p = small_problem(seed)
@@ -79,6 +80,7 @@ def test_budgets_give_real_results_in_order_including_infeasible():
             assert solved.objective == pytest.approx(r.objective, abs=1e-7)
 
 
+@pytest.mark.slow
 def test_milp_sweep_matches_dp():
     p = small_problem(2)
     dp = bo.pareto_front(p)
@@ -93,6 +95,7 @@ def test_milp_sweep_matches_dp():
     assert [r.objective for r in rd] == pytest.approx([r.objective for r in rm], abs=1e-7)
 
 
+@pytest.mark.slow
 def test_several_constraints_sweep_one_keep_the_others():
     p = small_problem(3, resources=("latency", "params"))
     f = bo.pareto_front(p, resource="latency")

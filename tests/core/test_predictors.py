@@ -32,6 +32,7 @@ def _split(space, n_train, seed=0):
     return (depths[tr], ops[tr]), (depths[te], ops[te])
 
 
+@pytest.mark.slow
 def test_additive_truth_gives_tau_close_to_one():
     space = bo.SearchSpace.mobilenet_v3()
     truth = synthetic_tables(space, "realistic", seed=1).accuracy
@@ -65,6 +66,7 @@ def test_bilinear_recovers_a_bilinear_truth():
     assert evaluate_predictor(form, test, truth.evaluate_arrays(*test)).kendall_tau > 0.9999
 
 
+@pytest.mark.slow
 def test_quadratic_recovers_a_quadratic_truth():
     space = _small_space()
     rng = np.random.default_rng(3)
@@ -82,6 +84,7 @@ def test_quadratic_recovers_a_quadratic_truth():
     assert evaluate_predictor(bil, test, truth.evaluate_arrays(*test)).mse > 1e-2
 
 
+@pytest.mark.slow
 def test_inactive_randomisation_makes_inactive_ops_irrelevant():
     space = _small_space()
     truth = bo.Table(space, 1.0, np.linspace(0, 1, space.n_beta), np.linspace(-1, 2, space.n_alpha))

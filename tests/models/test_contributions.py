@@ -189,6 +189,7 @@ def test_sample_accuracies_match_the_truth(tiny_space, truth):
     assert back.architectures == s.architectures
 
 
+@pytest.mark.slow
 def test_real_supernet_layout_and_bn_state_restored(tiny_space):
     from binas_opt.models.supernet import Supernet
 

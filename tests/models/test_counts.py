@@ -40,6 +40,7 @@ def small_space() -> SearchSpace:
     ], fixed=fx, name="small")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [f"hardcorenas_{c}" for c in "abcdef"])
 def test_hardcorenas_params_and_macs_match_timm(name):
     strings, counts = _golden()
@@ -72,6 +73,7 @@ def _check_tables(space, archs, input_size):
         assert mt(a) == count_macs(net, input_size, space.fixed.in_channels), a
 
 
+@pytest.mark.slow
 def test_analytic_tables_small_space_exact():
     space = small_space()
     archs = space.sample(np.random.default_rng(0), 10)
@@ -87,6 +89,7 @@ def test_analytic_tables_equal_module_counts_on_50_random_architectures():
     _check_tables(space, archs[40:], 57)  # and at an odd size
 
 
+@pytest.mark.slow
 def test_analytic_tables_equal_module_counts_quick():
     space = SearchSpace.mobilenet_v3()
     _check_tables(space, space.sample(np.random.default_rng(7), 4), 224)

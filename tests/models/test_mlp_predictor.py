@@ -21,6 +21,7 @@ def _data():
     return space, truth
 
 
+@pytest.mark.slow
 def test_mlp_learns_an_additive_truth_and_is_seeded():
     space, truth = _data()
     train, test = space.sample(1, n=200), space.sample(2, n=300)
@@ -40,6 +41,7 @@ def test_mlp_learns_an_additive_truth_and_is_seeded():
         assert not torch.equal(model(x), other(x))
 
 
+@pytest.mark.slow
 def test_mlp_as_blackbox_objective():
     space, truth = _data()
     train = space.sample(5, n=120)

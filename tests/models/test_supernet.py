@@ -51,6 +51,7 @@ def fm():
     return space, net.eval()
 
 
+@pytest.mark.slow
 def test_fixed_arch_forward_equals_exported_child_small_space(fm):
     space, net = fm
     x = torch.randn(3, 1, 28, 28)
@@ -65,6 +66,7 @@ def test_fixed_arch_forward_equals_exported_child_small_space(fm):
     net.set_arch(None)
 
 
+@pytest.mark.slow
 def test_fixed_arch_forward_equals_exported_child_paper_space():
     torch.manual_seed(0)
     space = SearchSpace.mobilenet_v3()
@@ -98,6 +100,7 @@ def test_per_sample_paths_equal_single_paths(fm):
     net.set_sampling("batch")
 
 
+@pytest.mark.slow
 def test_sampling_modes_train_and_backprop():
     torch.manual_seed(0)
     space = fm_space()
@@ -137,6 +140,7 @@ def test_heaviest_and_smallest(fm):
     assert mt(pnet.smallest_arch()) == mt.min_value()
 
 
+@pytest.mark.slow
 def test_recalibrate_bn_matches_recalibrated_child():
     torch.manual_seed(0)
     space = fm_space()

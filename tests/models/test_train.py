@@ -40,6 +40,7 @@ def _net():
 KW = dict(heaviest_epochs=1, epochs=2, lr=0.05, max_steps_per_epoch=2, seed=3, progress=False)
 
 
+@pytest.mark.slow
 def test_resume_gives_the_same_weights(tmp_path):
     ref = _net()
     r = train_supernet(ref, _loader(), **KW)

@@ -14,7 +14,23 @@ from binas_opt.testing import conformance
 from binas_opt.testing.synthetic import random_problem
 
 
-@pytest.mark.parametrize("backend, check, case", conformance.pytest_params())
+#: Over ~5 s per case on 2 cores: the evolutionary baseline runs the paper's 500 generations,
+#: determinism re-runs in a subprocess, torch black boxes train nothing but import torch.
+SLOW_BACKENDS = {"evo"}
+SLOW_CHECKS = {"determinism", "torch_black_box"}
+
+
+def _params():
+    out = []
+    for p in conformance.pytest_params():
+        backend, check, _ = p.values
+        slow = backend in SLOW_BACKENDS or check in SLOW_CHECKS
+        out.append(pytest.param(*p.values, id=p.id,
+                                marks=[*p.marks, *([pytest.mark.slow] if slow else [])]))
+    return out
+
+
+@pytest.mark.parametrize("backend, check, case", _params())
 def test_conformance(backend, check, case):
     conformance.run_pytest_check(backend, check, case)
 

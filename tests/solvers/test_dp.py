@@ -137,6 +137,7 @@ def test_dp_epsilon_reports_bound_and_feasible_status():
     assert approx.objective >= exact.objective - 0.2 - 1e-9
 
 
+@pytest.mark.slow
 def test_fallbacks_when_the_front_explodes():
     space = bo.SearchSpace([bo.Stage((2, 3), [f"o{i}" for i in range(6)]) for _ in range(3)])
     data = synthetic_tables(space, "correlated", seed=4)
@@ -172,7 +173,7 @@ def test_refusals_name_the_right_backends():
         bo.solve(two, backend="dp")
     with pytest.raises(ValueError, match="unknown option"):
         bo.solve(p, backend="dp", nonsense=1)
-    with pytest.raises(ValueError, match="backend 'dp': fallback must be one of 'milp', "
+    with pytest.raises(ValueError, match="backend 'dp': option 'fallback' must be one of 'milp', "
                                          "'epsilon', 'error', got 'maybe'"):
         bo.solve(p, backend="dp", fallback="maybe")
     assert DPOptions(fallback="epsilon").fallback is DPFallback.EPSILON

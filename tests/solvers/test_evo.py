@@ -18,6 +18,7 @@ def test_defaults_are_the_papers():
             bo.solve(random_problem(1), "evo", **bad)
 
 
+@pytest.mark.slow
 def test_feasible_and_close_on_the_paper_space():
     p = synthetic_problem(kind="realistic")
     r = bo.solve(p, "evo", seed=1)
@@ -36,6 +37,7 @@ def test_seeded_and_deterministic():
     assert c.architecture is not None
 
 
+@pytest.mark.slow
 def test_tight_budget_terminates_and_repairs():
     p = synthetic_problem(kind="realistic", latency_fraction=0.001)
     r = bo.solve(p, "evo", generations=20)

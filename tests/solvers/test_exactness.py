@@ -115,6 +115,7 @@ def _check(problem: bo.Problem, truth, backend: str, **kw) -> bo.Result:
     return r
 
 
+@pytest.mark.slow
 @FAST
 @given(cases())
 def test_exact_backends_agree_with_brute_force(case):

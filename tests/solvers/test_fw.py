@@ -35,8 +35,8 @@ def test_options_validate_and_presets():
                 {"block": "x"}, {"start": "x"}, {"restarts": 0}, {"steps": -1}):
         with pytest.raises(ValueError):
             bo.solve(problem, "fw", **bad)
-    with pytest.raises(ValueError, match="fw: step_rule must be one of 'line_search', 'harmonic', "
-                                         "'constant', got 'x'"):
+    with pytest.raises(ValueError, match="backend 'fw': option 'step_rule' must be one of "
+                                         "'line_search', 'harmonic', 'constant' or None, got 'x'"):
         bo.solve(problem, "fw", step_rule="x")
     tuned = FWOptions(step_rule=StepRule.HARMONIC, block="random", start="balanced").settings()
     assert tuned.step_rule is StepRule.HARMONIC and tuned.block is BlockRule.RANDOM
@@ -92,6 +92,7 @@ def test_balanced_start_is_feasible_and_tight(fraction):
     assert r == pytest.approx(realistic.constraints[0].budget, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("objective", ["table", "quadratic"])
 @pytest.mark.parametrize("n_cons", [1, 2])
 def test_never_beats_brute_and_feasible(objective, n_cons):

@@ -20,6 +20,7 @@ def test_bound_and_rounding_on_the_paper_space():
         assert r.objective == pytest.approx(r.bound, abs=1e-9 * max(1, abs(r.bound)))
 
 
+@pytest.mark.slow
 def test_status_is_optimal_only_when_the_bound_is_attained():
     seen = set()
     for seed in range(40):
