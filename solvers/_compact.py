@@ -251,6 +251,9 @@ def _shift(space: SearchSpace, t: Table) -> _Shifted:
 #: scaled coefficients below this are dropped (HiGHS's smallest ``small_matrix_value``);
 #: coefficients are non-negative in ``<=`` rows, so dropping only relaxes the row.
 SMALL_COEF = 1e-12
+#: scaled coefficients above this (only of columns fixed to 0 for the model's budgets) are
+#: lowered to it.
+LARGE_COEF = 1e6
 
 
 def _floats_down(values) -> np.ndarray:
@@ -384,6 +387,9 @@ def _scaled_budget_rows(rows: _Rows, problem: Problem, op_cols: np.ndarray,
         free = coef[~mask]
         scale = _pow2_scale(float(free.max()) if free.size else 0.0)
         vals = coef / scale
+        # columns fixed for these budgets may be far costlier than the free ones: cap them
+        # (lowering a non-negative coefficient only relaxes the row; exact checks follow)
+        vals = np.minimum(vals, LARGE_COEF)
         small = (vals > 0) & (vals < SMALL_COEF)
         dropped += int(small.sum())
         vals[small] = 0.0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from binas_opt.model.problem import ObjectiveKind, Problem
+from binas_opt.model.space import format_count
 from binas_opt.solving.backend import SolveContext, Solver, option
 from binas_opt.solving.result import SolverOutput, Termination
 
@@ -62,7 +63,7 @@ class BruteForceSolver(Solver):
                     f"{problem.objective_kind.value} objective)")
         if total > options.limit:
             return (f"backend 'brute' enumerates at most limit={options.limit:.3g} "
-                    f"architectures; this problem has {total:.3g} {what}")
+                    f"architectures; this problem has {format_count(total)} {what}")
         return None
 
     def run(self, problem: Problem, options: BruteOptions, ctx: SolveContext) -> SolverOutput:

@@ -160,7 +160,7 @@ def _compile(model: CompactModel) -> _Compiled:
         cons.append((A[model.budget_rows].multiply(sign[:, None])).tocsr() @ x <= rhs)
         parts["budget"] = (model.budget_rows, sign)
     cons += [x >= model.col_lower, x <= model.col_upper]
-    prob = cp.Problem(cp.Maximize(model.c @ x + model.offset), cons)
+    prob = cp.Problem(cp.Maximize(model.c @ x + model.solver_offset), cons)
     return _Compiled(prob, x, rhs, cons, parts)
 
 
@@ -187,7 +187,9 @@ class RelaxSolver(Solver):
     def run(self, problem: Problem, options: RelaxOptions, ctx: SolveContext) -> SolverOutput:
         t0 = time.perf_counter()
         solver = options.solver_name()
-        model = build_model(problem)
+        # scaled (budget rows and objective at largest coefficient ~1, exact column fixing), so
+        # the LP solver's absolute tolerances act as relative ones at every magnitude
+        model = build_model(problem, scale=True)
         key = _key(model, solver)
         hit = False
         with _LOCK:
@@ -203,7 +205,7 @@ class RelaxSolver(Solver):
                     while len(_CACHE) > _CACHE_SIZE:
                         _CACHE.popitem(last=False)
         budgets = np.array([c.budget for c in problem.constraints], dtype=float)
-        lower, upper = model.with_budgets(budgets)
+        lower, upper = model.with_budgets(budgets, problem)
         if comp.rhs is not None:
             comp.rhs.value = _rhs(model, lower, upper)
         build = time.perf_counter() - t0
@@ -223,8 +225,10 @@ class RelaxSolver(Solver):
                 status = comp.problem.status
                 x = None if comp.x.value is None else np.asarray(comp.x.value, dtype=float)
                 value = comp.problem.value
+                if value is not None and math.isfinite(value):
+                    value = model.true_objective(float(value) - model.solver_offset)
                 y = _row_duals(model, comp) if x is not None else None
-        except cp.error.SolverError as exc:
+        except (cp.error.SolverError, ValueError) as exc:  # cvxpy: "cannot unpack invalid solution"
             term = Termination.TIME_LIMIT if ctx.out_of_time() else Termination.ERROR
             return SolverOutput(term, message=f"cvxpy solver {solver} failed: {exc}", stats=stats,
                                 build_time=build, solve_time=time.perf_counter() - t1)
@@ -245,8 +249,8 @@ class RelaxSolver(Solver):
                                 stats=stats, build_time=build, solve_time=time.perf_counter() - t1)
         # a rigorous bound from the duals (weak duality), in the model's maximised sense
         if y is not None:
-            bound_max = weak_duality_bound(model.c, model.A, lower, upper, model.col_lower,
-                                           model.col_upper, y) + model.offset
+            bound_max = model.true_objective(weak_duality_bound(
+                model.c, model.A, lower, upper, model.col_lower, model.col_upper, y))
         else:
             bound_max = float(value) + 1e-6 * max(1.0, abs(float(value)))
         if status == cp.OPTIMAL_INACCURATE or not math.isfinite(bound_max):

@@ -18,7 +18,7 @@ import numpy as np
 
 from binas_opt.model.architecture import Architecture
 from binas_opt.model.choices import ObjectiveSense
-from binas_opt.model.space import SearchSpace, Stage
+from binas_opt.model.space import SearchSpace, Stage, format_count
 from binas_opt.model.table import Table
 from binas_opt.solving.result import Status
 
@@ -196,8 +196,8 @@ class RestrictionReport:
         return float(max(vals)) if vals else float("nan")
 
     def __str__(self) -> str:
-        lines = [f"reduced space: {self.reduced.space.num_architectures:.4g} of "
-                 f"{self.reduced.full.num_architectures:.4g} architectures "
+        lines = [f"reduced space: {format_count(self.reduced.space.num_architectures)} of "
+                 f"{format_count(self.reduced.full.num_architectures)} architectures "
                  f"({self.reduced.size_ratio:.3g})",
                  f"{'budget':>14} {'full':>10} {'reduced':>10} {'loss':>8} {'true loss':>10}"]
         for r in self.rows:

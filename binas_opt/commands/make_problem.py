@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from binas_opt.io import save
+    from binas_opt.model.space import format_count
 
     loaded = load_problem_arg(args)
     for note in loaded.notes:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     obj = p.objective.name or "objective"
     sense = getattr(p.sense, "value", p.sense)
     print(f"problem: {sense} {obj} over {space_label(p.space)} "
-          f"({p.space.num_architectures:.4g} architectures)")
+          f"({format_count(p.space.num_architectures)} architectures)")
     for c in p.constraints:
         unit = f" {c.table.unit}" if c.table.unit else ""
         print(f"  {c.name} {c.sense.value} {c.budget:.6g}{unit} "

@@ -29,7 +29,7 @@ from binas_opt.model.encoding import Encoding, EncodingIndex
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Stage", "FixedPart", "SearchSpace", "EncodingIndex"]
+__all__ = ["format_count", "Stage", "FixedPart", "SearchSpace", "EncodingIndex"]
 
 
 def _as_label_tuple(labels: Sequence[Any], where: str) -> tuple[str, ...]:
@@ -45,6 +45,17 @@ def _as_label_tuple(labels: Sequence[Any], where: str) -> tuple[str, ...]:
 
 
 _STAGE_KEYS = ("depths", "ops", "name", "channels", "stride", "activation")
+
+
+def format_count(n: int) -> str:
+    """A count of architectures in 4 significant digits, e.g. ``'5.912e+21'``; exact for any size
+    (a float format overflows above about 1e308, and spaces reach 1e538)."""
+    n = int(n)
+    if abs(n) < 10**15:
+        return f"{n:.4g}"
+    digits = str(abs(n))
+    mantissa = float(f"{digits[0]}.{digits[1:5]}")
+    return f"{'-' if n < 0 else ''}{mantissa:.4g}e+{len(digits) - 1:02d}"
 
 
 @dataclass(frozen=True, init=False)
@@ -454,5 +465,5 @@ class SearchSpace:
     def __repr__(self) -> str:
         return (
             f"SearchSpace(name={self.name!r}, stages={self.n_stages}, n_alpha={self.n_alpha}, "
-            f"n_beta={self.n_beta}, architectures={self.num_architectures:.4g})"
+            f"n_beta={self.n_beta}, architectures={format_count(self.num_architectures)})"
         )

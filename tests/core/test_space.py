@@ -108,3 +108,13 @@ def test_validate_names_offending_block():
         space.validate(bo.Architecture((3,), ((0, 0),)))
     with pytest.raises(ValueError, match="decode: alpha has length"):
         space.decode(np.zeros(3), np.zeros(2))
+
+
+def test_repr_of_astronomically_large_spaces():
+    from binas_opt.model.space import format_count
+
+    space = bo.SearchSpace([bo.Stage((8,), [f"o{i}" for i in range(48)])] * 40)
+    assert "architectures=9.936e+537" in repr(space)
+    acc = bo.Table(space, name="acc")
+    assert "SearchSpace" in repr(bo.Problem(space, acc)) or repr(bo.Problem(space, acc))
+    assert format_count(12) == "12" and format_count(10**538) == "1e+538"

@@ -13,7 +13,6 @@ import binas_opt as bo
 from binas_opt.testing import conformance
 from binas_opt.testing.synthetic import random_problem
 
-
 #: Over ~5 s per case on 2 cores: the evolutionary baseline runs the paper's 500 generations,
 #: determinism re-runs in a subprocess, torch black boxes train nothing but import torch.
 SLOW_BACKENDS = {"evo"}

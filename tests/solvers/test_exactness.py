@@ -22,9 +22,9 @@ import binas_opt as bo
 PLACEMENTS = ("minimum", "at_cost", "ulp_below", "ulp_above")
 EXACT = ("milp", "pulp", "dp")
 
-FAST = settings(max_examples=25, derandomize=True, deadline=None,
+FAST = settings(max_examples=60, derandomize=True, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
-FEW = settings(max_examples=8, derandomize=True, deadline=None,
+FEW = settings(max_examples=20, derandomize=True, deadline=None,
                suppress_health_check=[HealthCheck.too_slow])
 
 
