@@ -29,6 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 import binas_opt as bo
+from binas_opt.testing.oracle import reference_exact_costs
 
 PLACEMENTS = ("minimum", "at_cost", "ulp_below", "ulp_above", "between")
 
@@ -53,19 +54,6 @@ def _table(rng, space: bo.SearchSpace, scale: float, name: str, ties: bool) -> b
     return bo.Table(space, const=float(_values(rng, (), scale, ties)), depth=depth, op=op, name=name)
 
 
-def _exact_costs(table: bo.Table, depths: np.ndarray, ops: np.ndarray) -> list[Fraction]:
-    """The exact sum of the entries every architecture uses (rational arithmetic)."""
-    space = table.space
-    out = []
-    for arch in space.encoding.to_architectures(depths, ops):
-        total = Fraction(table.const)
-        for s, st in enumerate(space.stages):
-            d = arch.depths[s]
-            total += Fraction(float(table.depth_table(s)[st.depths.index(d)]))
-            for b in range(d):
-                total += Fraction(float(table.op_table(s, b)[arch.ops[s][b]]))
-        out.append(total)
-    return out
 
 
 @dataclass
@@ -92,7 +80,7 @@ def make_case(seed: int) -> Case:
     tables = [_table(rng, space, scale * 10.0 ** rng.uniform(-1, 1), f"r{k}", ties)
               for k in range(n_budgets)]
     depths, ops = space.enumerate()
-    costs = [_exact_costs(t, depths, ops) for t in tables]
+    costs = [reference_exact_costs(t, depths, ops) for t in tables]
     placement = PLACEMENTS[seed % len(PLACEMENTS)]
     pick = int(rng.integers(len(depths)))
     budgets = []
@@ -175,7 +163,7 @@ def check(backend: str, case: Case, tally: Tally, time_limit: float) -> None:
     if arch is not None:
         depths, ops = problem.space.encoding.to_arrays([arch])
         for c in problem.constraints:
-            exact = _exact_costs(c.table, depths, ops)[0]
+            exact = reference_exact_costs(c.table, depths, ops)[0]
             if exact > Fraction(c.budget):
                 tally.excess += 1
                 tally.note("excess", case, f"{c.name}: {float(exact)!r} > {c.budget!r}")

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import binas_opt as bo
+from binas_opt.testing.oracle import reference_exact_costs
 
 PLACEMENTS = ("minimum", "at_cost", "ulp_below", "ulp_above")
 EXACT = ("milp", "pulp", "dp")
@@ -28,19 +29,6 @@ FEW = settings(max_examples=20, derandomize=True, deadline=None,
                suppress_health_check=[HealthCheck.too_slow])
 
 
-def _exact_costs(table: bo.Table, depths, ops) -> list[Fraction]:
-    """Exact rational cost of every architecture, computed here from the entries."""
-    space = table.space
-    out = []
-    for arch in space.encoding.to_architectures(depths, ops):
-        total = Fraction(table.const)
-        for s, stage in enumerate(space.stages):
-            d = arch.depths[s]
-            total += Fraction(float(table.depth_table(s)[stage.depths.index(d)]))
-            for b in range(d):
-                total += Fraction(float(table.op_table(s, b)[arch.ops[s][b]]))
-        out.append(total)
-    return out
 
 
 @st.composite
@@ -75,7 +63,7 @@ def cases(draw, max_budgets: int = 2):
               for k in range(draw(st.integers(1, max_budgets)))]
     placement = draw(st.sampled_from(PLACEMENTS))
     depths, ops = space.enumerate()
-    costs = [_exact_costs(t, depths, ops) for t in tables]
+    costs = [reference_exact_costs(t, depths, ops) for t in tables]
     pick = int(rng.integers(len(depths)))
     budgets = []
     for c in costs:
@@ -103,7 +91,7 @@ def _check(problem: bo.Problem, truth, backend: str, **kw) -> bo.Result:
     if r.architecture is not None:
         depths, ops = problem.space.encoding.to_arrays([r.architecture])
         for c in problem.constraints:  # zero excess, checked exactly and independently
-            assert _exact_costs(c.table, depths, ops)[0] <= Fraction(c.budget), (backend, c)
+            assert reference_exact_costs(c.table, depths, ops)[0] <= Fraction(c.budget), (backend, c)
         assert r.resources[c.name] <= c.budget
     if r.status.value == "infeasible":
         assert truth is None, (backend, r.message)
